@@ -1,0 +1,118 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "BATS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "BATS", targets: ["BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP"]),
+        .library(name: "Replay", targets: ["Replay"]),
+        .executable(name: "bats", targets: ["bats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // Pure policy: catalog, prices, tiers, budget snapshots, the selector. No I/O, no clock.
+        .target(
+            name: "ModelSelection",
+            resources: [.copy("Resources/catalog.json")],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite spend ledger (GRDB): reservations, settlements, window totals, audit queries.
+        .target(
+            name: "SpendLedger",
+            dependencies: [
+                "ModelSelection",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The gateway protocol, OpenAI wire types and the server-sent-events parser. No networking.
+        .target(
+            name: "Gateway",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The OpenAI-compatible HTTP client (TARS or any compatible endpoint) over AsyncHTTPClient.
+        .target(
+            name: "GatewayHTTP",
+            dependencies: [
+                "Gateway",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The router that ties selection, ledger and gateway together: the product users import.
+        .target(
+            name: "BATS",
+            dependencies: [
+                "ModelSelection", "SpendLedger", "Gateway",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Workloads (native JSONL, Azure import, generator), replay engine, reports, charts, audit.
+        .target(
+            name: "Replay",
+            dependencies: [
+                "BATS", "ModelSelection", "SpendLedger", "Gateway",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The command-line interface (thin): parsing and presentation only.
+        .target(
+            name: "BATSCommands",
+            dependencies: [
+                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "bats",
+            dependencies: ["BATSCommands"],
+            swiftSettings: swiftSettings
+        ),
+        // Test helpers: a loopback OpenAI-format HTTP server, a scripted gateway, ledger fixtures.
+        .target(
+            name: "BATSTestSupport",
+            dependencies: [
+                "BATS", "Gateway", "GatewayHTTP", "SpendLedger", "ModelSelection",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BATSTests",
+            dependencies: [
+                "BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "Replay",
+                "BATSCommands", "BATSTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
