@@ -163,7 +163,7 @@ public struct ModelSelector: Sendable {
             let m = catalog.model(criticalModel)!
             let estimate = self.estimate(task, on: m)
             return Selection(
-                tier: .critical, model: m.id, estimate: estimate, maxOutputTokens: outputCap(for: task, on: m),
+                tier: .critical, model: m.id, estimate: estimate, inputTokens: task.inputTokens, maxOutputTokens: outputCap(for: task, on: m),
                 reason: .pinnedCritical, candidates: [.init(model: m.id, estimate: estimate, skipped: nil)], refusal: nil,
                 exceedsDailyLimit: budget.daily.remaining.map { estimate > $0 } ?? false,
                 exceedsMonthlyLimit: budget.monthly.remaining.map { estimate > $0 } ?? false)
@@ -209,11 +209,11 @@ public struct ModelSelector: Sendable {
                 reason = .preferred
             }
             return Selection(
-                tier: task.complexity, model: id, estimate: estimate, maxOutputTokens: outputCap(for: task, on: m),
+                tier: task.complexity, model: id, estimate: estimate, inputTokens: task.inputTokens, maxOutputTokens: outputCap(for: task, on: m),
                 reason: reason, candidates: candidates, refusal: nil, exceedsDailyLimit: false, exceedsMonthlyLimit: false)
         }
         return Selection(
-            tier: task.complexity, model: nil, estimate: .zero, maxOutputTokens: 0, reason: .refused, candidates: candidates,
+            tier: task.complexity, model: nil, estimate: .zero, inputTokens: task.inputTokens, maxOutputTokens: 0, reason: .refused, candidates: candidates,
             refusal: .init(dailyAvailable: daily, monthlyAvailable: monthly, cheapestEstimate: cheapest?.1, cheapestModel: cheapest?.0),
             exceedsDailyLimit: false, exceedsMonthlyLimit: false)
     }

@@ -69,6 +69,8 @@ public struct Selection: Sendable, Hashable {
     public var model: ModelID?
     /// The chosen model's estimated cost (margin included); zero when refused.
     public var estimate: MicroDollars
+    /// The prompt tokens the estimate assumed.
+    public var inputTokens: Int
     /// The completion-token cap for the chosen model (the task's cap, bounded by the model's own maximum).
     public var maxOutputTokens: Int
     /// Why.

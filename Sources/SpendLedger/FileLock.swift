@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An exclusive advisory lock (`flock`) on a side file, held while a process opens and migrates a ledger,
+/// because SQLite's WAL switch and GRDB's migrator race when several processes start at once.
+struct FileLock: ~Copyable {
+    private let fd: Int32
+
+    /// Blocks until the lock on `path` is held.
+    init(path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw LedgerError(kind: .cannotOpen, path: path, message: "cannot create lock file (errno \(errno))")
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let e = errno
+            close(fd)
+            throw LedgerError(kind: .cannotOpen, path: path, message: "cannot lock (errno \(e))")
+        }
+        self.fd = fd
+    }
+
+    /// Releases the lock (also released when the value is destroyed).
+    consuming func unlock() {}
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+/// Creates `path` with mode 0600 if it does not exist, so SQLite's WAL and SHM files inherit owner-only access.
+func createPrivateFileIfMissing(_ path: String) throws {
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    if fd >= 0 {
+        close(fd)
+        return
+    }
+    if errno == EACCES || errno == EROFS || errno == EPERM {
+        // An existing read-only file: opening read-write fails but the ledger may still exist; SQLite reports it.
+        if access(path, F_OK) == 0 { return }
+        throw LedgerError(kind: .readOnly, path: path, message: "cannot create the ledger file: the folder is not writable")
+    }
+    throw LedgerError(kind: .cannotOpen, path: path, message: "cannot create the ledger file (errno \(errno))")
+}

@@ -1,0 +1,146 @@
+public import Foundation
+public import ModelSelection
+
+/// The life of one reservation.
+public struct EntryStatus: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The status name as stored.
+    public var rawValue: String
+    /// Creates a status.
+    public init(rawValue: String) { self.rawValue = rawValue }
+    /// Decodes a status from its name.
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    /// Encodes a status as its name.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+    /// Held: the call is in flight.
+    public static let reserved = EntryStatus(rawValue: "reserved")
+    /// Finished: the actual cost is recorded.
+    public static let settled = EntryStatus(rawValue: "settled")
+    /// Freed: the call failed or was cancelled and cost nothing.
+    public static let released = EntryStatus(rawValue: "released")
+    /// Reclaimed after its time-to-live (its process crashed); a late settlement still records the cost.
+    public static let expired = EntryStatus(rawValue: "expired")
+    /// Nothing fit the budget: no call was made.
+    public static let refused = EntryStatus(rawValue: "refused")
+    /// The status name.
+    public var description: String { rawValue }
+}
+
+/// One row of the ledger: a reservation and what became of it.
+public struct LedgerEntry: Sendable, Hashable, Codable {
+    /// The entry's id (increasing).
+    public var id: Int64
+    /// The caller's request id; every attempt of one routed call shares it.
+    public var requestID: String
+    /// 1 for the first model tried, 2 for the next after a provider failure, and so on.
+    public var attempt: Int
+    /// The task kind, when given.
+    public var taskKind: String?
+    /// The tier.
+    public var tier: Complexity
+    /// The model reserved for (canonical id); empty for a refusal.
+    public var model: String
+    /// When the reservation was made.
+    public var createdAt: Date
+    /// When it was settled, released or expired.
+    public var finishedAt: Date?
+    /// The day window the cost counts in.
+    public var dayKey: String
+    /// The month window the cost counts in.
+    public var monthKey: String
+    /// Prompt tokens estimated at reservation.
+    public var estimatedInputTokens: Int
+    /// Completion cap reserved for.
+    public var estimatedOutputTokens: Int
+    /// The reserved (estimated) cost.
+    public var estimatedCost: MicroDollars
+    /// Prompt tokens reported (or estimated, see ``usageEstimated``).
+    public var actualInputTokens: Int?
+    /// Completion tokens reported (or estimated).
+    public var actualOutputTokens: Int?
+    /// Cached prompt tokens reported.
+    public var cachedInputTokens: Int?
+    /// The settled cost.
+    public var actualCost: MicroDollars?
+    /// The status.
+    public var status: EntryStatus
+    /// Whether this was a critical call.
+    public var critical: Bool
+    /// For a critical call: it pushed a window over its limit.
+    public var overLimit: Bool
+    /// The settlement's usage was estimated (a stream without usage, a cancelled call).
+    public var usageEstimated: Bool
+    /// Why the model was chosen.
+    public var reason: SelectionReason
+    /// Free-form tags (agent, symbol, …).
+    public var tags: [String: String]
+    /// The error that ended the attempt, if any.
+    public var error: String?
+}
+
+/// What a caller asks the ledger to reserve for.
+public struct ReservationRequest: Sendable, Hashable {
+    /// The caller's request id.
+    public var requestID: String
+    /// The attempt number (1 first).
+    public var attempt: Int
+    /// The task kind, if any.
+    public var taskKind: String?
+    /// Tags recorded with the entry.
+    public var tags: [String: String]
+
+    /// Creates a request.
+    public init(requestID: String, attempt: Int = 1, taskKind: String? = nil, tags: [String: String] = [:]) {
+        self.requestID = requestID
+        self.attempt = attempt
+        self.taskKind = taskKind
+        self.tags = tags
+    }
+}
+
+/// A reservation the ledger made, to be settled or released.
+public struct Reservation: Sendable, Hashable {
+    /// The entry id.
+    public var id: Int64
+    /// The selection it was made for.
+    public var selection: Selection
+    /// The budget as it was just before the reservation.
+    public var snapshot: BudgetSnapshot
+    /// The day window the cost counts in.
+    public var dayKey: String
+    /// The month window.
+    public var monthKey: String
+}
+
+/// The result of asking for a reservation: a reservation, or a refusal that was recorded.
+public enum ReservationOutcome: Sendable, Hashable {
+    /// A model was reserved for.
+    case reserved(Reservation)
+    /// Nothing fit; the refusal was recorded as an entry with that id.
+    case refused(Selection, snapshot: BudgetSnapshot, entryID: Int64)
+}
+
+/// What a call actually used, to settle its reservation.
+public struct Settlement: Sendable, Hashable {
+    /// Prompt tokens.
+    public var inputTokens: Int
+    /// Completion tokens.
+    public var outputTokens: Int
+    /// Cached prompt tokens, if reported.
+    public var cachedInputTokens: Int?
+    /// The cost.
+    public var cost: MicroDollars
+    /// Whether the tokens were estimated rather than reported.
+    public var estimated: Bool
+
+    /// Creates a settlement.
+    public init(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int? = nil, cost: MicroDollars, estimated: Bool = false) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.cachedInputTokens = cachedInputTokens
+        self.cost = cost
+        self.estimated = estimated
+    }
+}

@@ -1,0 +1,115 @@
+public import Foundation
+import GRDB
+public import ModelSelection
+
+/// Read queries over entries and windows.
+enum LedgerQueries {
+    static let entryColumns = """
+        id, request_id, attempt, task_kind, tier, model, created_at, finished_at, day_key, month_key, est_input_tokens, est_output_tokens,
+        est_cost, actual_input_tokens, actual_output_tokens, cached_input_tokens, actual_cost, status, critical, over_limit, usage_estimated,
+        reason, tags, error
+        """
+
+    static func entry(_ row: Row) -> LedgerEntry {
+        LedgerEntry(
+            id: row[0], requestID: row[1], attempt: row[2], taskKind: row[3], tier: Complexity(rawValue: row[4]) ?? .medium, model: row[5],
+            createdAt: LedgerStore.date(row[6]), finishedAt: (row[7] as Int64?).map(LedgerStore.date), dayKey: row[8], monthKey: row[9],
+            estimatedInputTokens: row[10], estimatedOutputTokens: row[11], estimatedCost: MicroDollars(micros: row[12]),
+            actualInputTokens: row[13], actualOutputTokens: row[14], cachedInputTokens: row[15],
+            actualCost: (row[16] as Int64?).map(MicroDollars.init(micros:)), status: EntryStatus(rawValue: row[17]), critical: row[18],
+            overLimit: row[19], usageEstimated: row[20], reason: SelectionReason(rawValue: row[21]), tags: LedgerStore.decodeTags(row[22]),
+            error: row[23])
+    }
+
+    static func entry(_ db: Database, id: Int64) throws -> LedgerEntry? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(entryColumns) FROM entry WHERE id = ?"), arguments: [id]).map(entry)
+    }
+}
+
+/// The running totals of one budget window, as stored.
+public struct WindowTotals: Sendable, Hashable, Codable {
+    /// `day` or `month`.
+    public var period: String
+    /// The window key.
+    public var key: String
+    /// The limit in force at the window's last reservation (`nil`: unlimited).
+    public var limit: MicroDollars?
+    /// Settled spend, critical included.
+    public var settled: MicroDollars
+    /// Open reservations.
+    public var reserved: MicroDollars
+    /// Settled critical spend.
+    public var criticalSettled: MicroDollars
+    /// Open critical reservations.
+    public var criticalReserved: MicroDollars
+
+    /// Settled non-critical spend.
+    public var nonCriticalSettled: MicroDollars { settled - criticalSettled }
+}
+
+/// A limit configuration a ledger was opened with, and when.
+public struct RecordedLimits: Sendable, Hashable, Codable {
+    /// When these limits took effect.
+    public var effectiveAt: Date
+    /// The limits.
+    public var limits: BudgetLimits
+    /// The IANA zone of the windows.
+    public var timeZone: String
+}
+
+extension SQLiteLedger {
+    /// One entry by id.
+    /// - Throws: ``LedgerError``.
+    public func entry(id: Int64) throws -> LedgerEntry? { try read { db in try LedgerQueries.entry(db, id: id) } }
+
+    /// Entries in id order, optionally only those with a status, from `afterID` on, at most `limit`.
+    /// - Throws: ``LedgerError``.
+    public func entries(status: EntryStatus? = nil, afterID: Int64 = 0, limit: Int = .max) throws -> [LedgerEntry] {
+        try read { db in
+            var sql = "SELECT \(LedgerQueries.entryColumns) FROM entry WHERE id > ?"
+            var args: [any DatabaseValueConvertible] = [afterID]
+            if let status {
+                sql += " AND status = ?"
+                args.append(status.rawValue)
+            }
+            sql += " ORDER BY id LIMIT ?"
+            args.append(Int64(min(limit, Int(Int64.max))))
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(LedgerQueries.entry)
+        }
+    }
+
+    /// The stored totals of every window, days then months, in key order.
+    /// - Throws: ``LedgerError``.
+    public func windowTotals() throws -> [WindowTotals] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT period, key, limit_micros, settled, reserved, critical_settled, critical_reserved FROM budget_window ORDER BY period, key"
+            ).map { r in
+                WindowTotals(
+                    period: r[0], key: r[1], limit: (r[2] as Int64?).map(MicroDollars.init(micros:)), settled: .init(micros: r[3]),
+                    reserved: .init(micros: r[4]), criticalSettled: .init(micros: r[5]), criticalReserved: .init(micros: r[6]))
+            }
+        }
+    }
+
+    /// Every limit configuration the ledger was opened with.
+    /// - Throws: ``LedgerError``.
+    public func recordedLimits() throws -> [RecordedLimits] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT effective_at, daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id").map { r in
+                RecordedLimits(
+                    effectiveAt: LedgerStore.date(r[0]),
+                    limits: BudgetLimits(daily: (r[1] as Int64?).map(MicroDollars.init(micros:)), monthly: (r[2] as Int64?).map(MicroDollars.init(micros:))),
+                    timeZone: r[3])
+            }
+        }
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check`.
+    /// - Returns: `ok`, or SQLite's list of problems.
+    /// - Throws: ``LedgerError``.
+    public func integrityCheck() throws -> String {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import GRDB
+import ModelSelection
+
+/// The ledger's operations on one open transaction. Every statement is cached and parameterised.
+enum LedgerStore {
+    static let genesisHash = String(repeating: "0", count: 64)
+
+    static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+    static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
+
+    // MARK: - Configuration record
+
+    /// Records the limits and zone in force when they differ from the last recorded ones.
+    static func recordConfiguration(_ db: Database, _ c: SQLiteLedger.Configuration, at date: Date) throws {
+        let tz = c.calendar.timeZone.identifier
+        let last = try Row.fetchOne(db, sql: "SELECT daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id DESC LIMIT 1")
+        if let last, last[0] as Int64? == c.limits.daily?.rawValue, last[1] as Int64? == c.limits.monthly?.rawValue, last[2] as String == tz {
+            return
+        }
+        try db.execute(
+            sql: "INSERT INTO budget_config (effective_at, daily_limit, monthly_limit, time_zone) VALUES (?, ?, ?, ?)",
+            arguments: [micros(date), c.limits.daily?.rawValue, c.limits.monthly?.rawValue, tz])
+    }
+
+    // MARK: - Snapshot
+
+    static func window(_ db: Database, period: String, key: String, limit: MicroDollars?) throws -> BudgetSnapshot.Window {
+        let stmt = try db.cachedStatement(sql: "SELECT settled, reserved, critical_settled FROM budget_window WHERE period = ? AND key = ?")
+        guard let row = try Row.fetchOne(stmt, arguments: [period, key]) else { return .init(key: key, limit: limit) }
+        return .init(
+            key: key, limit: limit, settled: MicroDollars(micros: row[0]), reserved: MicroDollars(micros: row[1]),
+            criticalSettled: MicroDollars(micros: row[2]))
+    }
+
+    static func snapshot(_ db: Database, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window), limits: BudgetLimits) throws
+        -> BudgetSnapshot
+    {
+        BudgetSnapshot(
+            daily: try window(db, period: "day", key: w.day.key, limit: limits.daily),
+            monthly: try window(db, period: "month", key: w.month.key, limit: limits.monthly))
+    }
+
+    // MARK: - Reserve
+
+    static func reserve(
+        _ db: Database, _ request: ReservationRequest, at date: Date, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window),
+        configuration c: SQLiteLedger.Configuration, choose: (BudgetSnapshot) -> Selection
+    ) throws -> ReservationOutcome {
+        let now = micros(date)
+        try reclaimIfDue(db, now: now)
+        let snapshot = try self.snapshot(db, windows: w, limits: c.limits)
+        let selection = choose(snapshot)
+        let (lastID, prevHash) = try lastEntry(db)
+        let id = lastID + 1
+        let tags = encodeTags(request.tags)
+        let critical = selection.tier == .critical
+
+        guard let model = selection.model else {
+            let refusalNote = refusalText(selection)
+            let hash = entryHash(
+                id: id, request: request, tier: selection.tier, model: "", createdAt: now, dayKey: w.day.key, estIn: 0, estOut: 0, estCost: 0,
+                critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash)
+            let seal = sealHash(hash: hash, status: .refused, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: refusalNote)
+            try insertEntry(
+                db, id: id, request: request, tier: selection.tier, model: "", createdAt: now, expiresAt: nil, day: w.day.key, month: w.month.key,
+                estIn: 0, estOut: 0, estCost: 0, status: .refused, critical: critical, reason: selection.reason, tags: tags,
+                error: refusalNote, finishedAt: now, prevHash: prevHash, hash: hash, seal: seal)
+            return .refused(selection, snapshot: snapshot, entryID: id)
+        }
+
+        let estimate = selection.estimate
+        if !critical {
+            for window in [snapshot.daily, snapshot.monthly] {
+                if let remaining = window.remaining, estimate > remaining {
+                    throw LedgerError(
+                        kind: .wouldExceedBudget,
+                        message: "reserving \(estimate) for \(model) would pass the limit of window \(window.key) (remaining \(remaining))")
+                }
+            }
+        }
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (period, key) DO UPDATE SET
+                    reserved = reserved + excluded.reserved,
+                    critical_reserved = critical_reserved + excluded.critical_reserved,
+                    limit_micros = excluded.limit_micros
+                """)
+        let criticalAmount = critical ? estimate.rawValue : 0
+        try upsert.execute(arguments: ["day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount])
+        try upsert.execute(arguments: ["month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount])
+
+        let ttl = c.reservationTimeToLive.components
+        let expires = now + ttl.seconds * 1_000_000 + ttl.attoseconds / 1_000_000_000_000
+        let inputTokens = estimatedInput(selection)
+        let hash = entryHash(
+            id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, dayKey: w.day.key, estIn: inputTokens,
+            estOut: selection.maxOutputTokens, estCost: estimate.rawValue, critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash)
+        try insertEntry(
+            db, id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, expiresAt: expires, day: w.day.key,
+            month: w.month.key, estIn: inputTokens, estOut: selection.maxOutputTokens, estCost: estimate.rawValue, status: .reserved,
+            critical: critical, reason: selection.reason, tags: tags, error: nil, finishedAt: nil, prevHash: prevHash, hash: hash, seal: nil)
+        return .reserved(Reservation(id: id, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
+    }
+
+    static func estimatedInput(_ s: Selection) -> Int { s.inputTokens }
+
+    static func refusalText(_ s: Selection) -> String {
+        guard let r = s.refusal else { return "refused" }
+        func f(_ m: MicroDollars?) -> String { m.map { "\($0)" } ?? "unlimited" }
+        var text = "no model fits the budget: daily available \(f(r.dailyAvailable)), monthly available \(f(r.monthlyAvailable))"
+        if let c = r.cheapestEstimate, let m = r.cheapestModel { text += ", cheapest estimate \(c) on \(m)" }
+        return text
+    }
+
+    static func insertEntry(
+        _ db: Database, id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, expiresAt: Int64?,
+        day: String, month: String, estIn: Int, estOut: Int, estCost: Int64, status: EntryStatus, critical: Bool, reason: SelectionReason,
+        tags: String, error: String?, finishedAt: Int64?, prevHash: String, hash: String, seal: String?
+    ) throws {
+        let stmt = try db.cachedStatement(
+            sql: """
+                INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
+                    est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        try stmt.execute(arguments: [
+            id, request.requestID, request.attempt, request.taskKind, tier.rawValue, model, createdAt, finishedAt, expiresAt, day, month,
+            estIn, estOut, estCost, status.rawValue, critical, reason.rawValue, tags, error, prevHash, hash, seal,
+        ])
+    }
+
+    static func lastEntry(_ db: Database) throws -> (Int64, String) {
+        let stmt = try db.cachedStatement(sql: "SELECT id, hash FROM entry ORDER BY id DESC LIMIT 1")
+        guard let row = try Row.fetchOne(stmt) else { return (0, genesisHash) }
+        return (row[0], row[1])
+    }
+
+    // MARK: - Settle, release, expire
+
+    struct OpenEntry {
+        var status: EntryStatus
+        var estCost: Int64
+        var critical: Bool
+        var day: String
+        var month: String
+        var hash: String
+    }
+
+    static func openEntry(_ db: Database, _ id: Int64) throws -> OpenEntry {
+        let stmt = try db.cachedStatement(sql: "SELECT status, est_cost, critical, day_key, month_key, hash FROM entry WHERE id = ?")
+        guard let row = try Row.fetchOne(stmt, arguments: [id]) else {
+            throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
+        }
+        return OpenEntry(status: EntryStatus(rawValue: row[0]), estCost: row[1], critical: row[2], day: row[3], month: row[4], hash: row[5])
+    }
+
+    /// Moves amounts between a window's reserved and settled totals.
+    static func adjustWindows(_ db: Database, _ e: OpenEntry, unreserve: Int64, settle: Int64) throws {
+        let stmt = try db.cachedStatement(
+            sql: """
+                UPDATE budget_window SET reserved = reserved - ?, settled = settled + ?,
+                    critical_reserved = critical_reserved - ?, critical_settled = critical_settled + ?
+                WHERE period = ? AND key = ?
+                """)
+        let cu = e.critical ? unreserve : 0, cs = e.critical ? settle : 0
+        try stmt.execute(arguments: [unreserve, settle, cu, cs, "day", e.day])
+        try stmt.execute(arguments: [unreserve, settle, cu, cs, "month", e.month])
+    }
+
+    static func settle(_ db: Database, _ id: Int64, _ s: Settlement, at date: Date) throws -> LedgerEntry {
+        let e = try openEntry(db, id)
+        guard e.status == .reserved || e.status == .expired else {
+            throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
+        }
+        let cost = max(.zero, s.cost)
+        try adjustWindows(db, e, unreserve: e.status == .reserved ? e.estCost : 0, settle: cost.rawValue)
+        var overLimit = false
+        if e.critical {
+            let stmt = try db.cachedStatement(
+                sql: "SELECT COUNT(*) FROM budget_window WHERE ((period = 'day' AND key = ?) OR (period = 'month' AND key = ?)) AND limit_micros IS NOT NULL AND settled > limit_micros")
+            overLimit = try Int.fetchOne(stmt, arguments: [e.day, e.month])! > 0
+        }
+        let now = micros(date)
+        let seal = sealHash(
+            hash: e.hash, status: .settled, actualIn: s.inputTokens, actualOut: s.outputTokens, cached: s.cachedInputTokens,
+            actualCost: cost.rawValue, estimated: s.estimated, finishedAt: now, overLimit: overLimit, error: nil)
+        let stmt = try db.cachedStatement(
+            sql: """
+                UPDATE entry SET status = 'settled', finished_at = ?, actual_input_tokens = ?, actual_output_tokens = ?, cached_input_tokens = ?,
+                    actual_cost = ?, usage_estimated = ?, over_limit = ?, seal = ? WHERE id = ?
+                """)
+        try stmt.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
+        return try LedgerQueries.entry(db, id: id)!
+    }
+
+    static func release(_ db: Database, _ id: Int64, error: String?, at date: Date) throws {
+        let e = try openEntry(db, id)
+        guard e.status == .reserved || e.status == .expired else {
+            throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
+        }
+        if e.status == .reserved { try adjustWindows(db, e, unreserve: e.estCost, settle: 0) }
+        let now = micros(date)
+        let seal = sealHash(hash: e.hash, status: .released, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
+        let stmt = try db.cachedStatement(sql: "UPDATE entry SET status = 'released', finished_at = ?, error = ?, seal = ? WHERE id = ?")
+        try stmt.execute(arguments: [now, error, seal, id])
+    }
+
+    /// Expires reservations past their time-to-live, if any; cheap when none is due (a partial index holds open ones).
+    static func reclaimIfDue(_ db: Database, now: Int64) throws {
+        let stmt = try db.cachedStatement(sql: "SELECT 1 FROM entry WHERE status = 'reserved' AND expires_at < ? LIMIT 1")
+        if try Int.fetchOne(stmt, arguments: [now]) != nil { _ = try reclaimExpired(db, now: now) }
+    }
+
+    static func reclaimExpired(_ db: Database, now: Int64) throws -> Int {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, est_cost, critical, day_key, month_key, hash FROM entry WHERE status = 'reserved' AND expires_at < ?"),
+            arguments: [now])
+        for row in rows {
+            let e = OpenEntry(status: .reserved, estCost: row[1], critical: row[2], day: row[3], month: row[4], hash: row[5])
+            try adjustWindows(db, e, unreserve: e.estCost, settle: 0)
+            let error = "reservation expired after its time-to-live (its process stopped)"
+            let seal = sealHash(hash: e.hash, status: .expired, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
+            try db.cachedStatement(sql: "UPDATE entry SET status = 'expired', finished_at = ?, error = ?, seal = ? WHERE id = ?")
+                .execute(arguments: [now, error, seal, row[0] as Int64])
+        }
+        return rows.count
+    }
+
+    // MARK: - Hash chain
+
+    static func entryHash(
+        id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, dayKey: String, estIn: Int, estOut: Int,
+        estCost: Int64, critical: Bool, reason: SelectionReason, tags: String, prevHash: String
+    ) -> String {
+        SHA256.hex(
+            "e1|\(id)|\(request.requestID)|\(request.attempt)|\(request.taskKind ?? "")|\(tier.rawValue)|\(model)|\(createdAt)|\(dayKey)|\(estIn)|\(estOut)|\(estCost)|\(critical ? 1 : 0)|\(reason.rawValue)|\(tags)|\(prevHash)"
+        )
+    }
+
+    static func sealHash(
+        hash: String, status: EntryStatus, actualIn: Int?, actualOut: Int?, cached: Int?, actualCost: Int64?, estimated: Bool, finishedAt: Int64,
+        overLimit: Bool, error: String?
+    ) -> String {
+        func o<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
+        return SHA256.hex(
+            "s1|\(hash)|\(status.rawValue)|\(o(actualIn))|\(o(actualOut))|\(o(cached))|\(o(actualCost))|\(estimated ? 1 : 0)|\(finishedAt)|\(overLimit ? 1 : 0)|\(error ?? "")"
+        )
+    }
+
+    // MARK: - Tags
+
+    /// Tags as canonical JSON: keys sorted, strings escaped.
+    static func encodeTags(_ tags: [String: String]) -> String {
+        if tags.isEmpty { return "{}" }
+        var out = "{"
+        for (n, k) in tags.keys.sorted().enumerated() {
+            if n > 0 { out += "," }
+            out += jsonString(k) + ":" + jsonString(tags[k]!)
+        }
+        return out + "}"
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+
+    static func decodeTags(_ json: String) -> [String: String] {
+        guard json != "{}", let data = json.data(using: .utf8),
+            let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [:] }
+        return o.compactMapValues { $0 as? String }
+    }
+}
