@@ -117,7 +117,7 @@ private struct FieldReader {
 
     func int(_ o: [String: Any], _ key: String, at: String) throws -> Int {
         guard let v = o[key] else { throw CatalogError.malformed(source: source, field: path(at, key), message: "missing") }
-        guard let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue) else {
+        guard let n = v as? NSNumber, !isJSONBool(v), let i = Int(exactly: n.doubleValue) else {
             throw CatalogError.malformed(source: source, field: path(at, key), message: "must be a whole number")
         }
         return i
@@ -132,7 +132,7 @@ private struct FieldReader {
         let text: String
         if let s = v as? String {
             text = s
-        } else if let n = v as? NSNumber, !(v is Bool) {
+        } else if let n = v as? NSNumber, !isJSONBool(v) {
             // The shortest round-tripping decimal of a JSON number is its literal text for prices like 0.3.
             text = "\(n.doubleValue)"
         } else {
@@ -143,4 +143,11 @@ private struct FieldReader {
         }
         return m
     }
+}
+
+/// Whether a `JSONSerialization` value is `true`/`false` (on Linux, numbers 0 and 1 also cast to `Bool`).
+private func isJSONBool(_ v: Any) -> Bool {
+    guard let n = v as? NSNumber else { return false }
+    let t = String(cString: n.objCType)
+    return t == "c" || t == "B"
 }

@@ -18,12 +18,19 @@ public struct BudgetCalendar: Sendable, Hashable {
 
     /// The time zone windows follow.
     public let timeZone: TimeZone
+    /// The zone's name as configured (`UTC`, `America/New_York`).
+    public let zoneName: String
     private let calendar: Calendar
 
     /// Creates a calendar for a time zone.
     /// - Parameter timeZone: The zone; windows follow its local midnights.
     public init(timeZone: TimeZone = TimeZone(identifier: "UTC")!) {
+        self.init(timeZone: timeZone, name: timeZone.identifier == "GMT" ? "UTC" : timeZone.identifier)
+    }
+
+    private init(timeZone: TimeZone, name: String) {
         self.timeZone = timeZone
+        self.zoneName = name
         var c = Calendar(identifier: .gregorian)
         c.timeZone = timeZone
         self.calendar = c
@@ -34,7 +41,7 @@ public struct BudgetCalendar: Sendable, Hashable {
     /// - Throws: ``LedgerError`` when the name is not a known zone.
     public init(timeZoneIdentifier identifier: String) throws {
         guard let tz = TimeZone(identifier: identifier) else { throw LedgerError.unknownTimeZone(identifier) }
-        self.init(timeZone: tz)
+        self.init(timeZone: tz, name: identifier)
     }
 
     /// The day containing `date`.
@@ -62,9 +69,9 @@ public struct BudgetCalendar: Sendable, Hashable {
     }
 
     /// Two calendars are the same when their zones are.
-    public static func == (lhs: BudgetCalendar, rhs: BudgetCalendar) -> Bool { lhs.timeZone.identifier == rhs.timeZone.identifier }
+    public static func == (lhs: BudgetCalendar, rhs: BudgetCalendar) -> Bool { lhs.zoneName == rhs.zoneName }
     /// Hashes the zone.
-    public func hash(into hasher: inout Hasher) { hasher.combine(timeZone.identifier) }
+    public func hash(into hasher: inout Hasher) { hasher.combine(zoneName) }
 }
 
 /// Remembers the current day and month windows so most calls skip calendar arithmetic.

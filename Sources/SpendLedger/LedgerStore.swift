@@ -13,7 +13,7 @@ enum LedgerStore {
 
     /// Records the limits and zone in force when they differ from the last recorded ones.
     static func recordConfiguration(_ db: Database, _ c: SQLiteLedger.Configuration, at date: Date) throws {
-        let tz = c.calendar.timeZone.identifier
+        let tz = c.calendar.zoneName
         let last = try Row.fetchOne(db, sql: "SELECT daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id DESC LIMIT 1")
         if let last, last[0] as Int64? == c.limits.daily?.rawValue, last[1] as Int64? == c.limits.monthly?.rawValue, last[2] as String == tz {
             return

@@ -1,0 +1,45 @@
+import Gateway
+import ModelSelection
+import SpendLedger
+
+extension Router {
+    /// The state of one routed call across its attempts.
+    struct Call {
+        let task: RoutedTask
+        let requestID: String
+        let profile: TaskProfile
+        let tierByRule: Bool
+        var excluded: Set<ModelID> = []
+        var attempts: [RouteRecord.Attempt] = []
+        var attemptNumber = 0
+        var lastError: GatewayError?
+
+        init(task: RoutedTask, requestID: String, profile: TaskProfile, tierByRule: Bool) {
+            self.task = task
+            self.requestID = requestID
+            self.profile = profile
+            self.tierByRule = tierByRule
+        }
+
+        /// The request to send for a selection: the gateway's model id and the reserved completion cap.
+        func request(for selection: Selection, catalog: ModelCatalog) -> ChatRequest {
+            var r = task.request
+            r.model = catalog.model(selection.model!)!.gatewayID
+            r.maxTokens = selection.maxOutputTokens
+            return r
+        }
+
+        func record(reservation: Reservation, entry: LedgerEntry, usage: Usage) -> RouteRecord {
+            let s = reservation.selection
+            return RouteRecord(
+                requestID: requestID, taskKind: task.kind, tier: profile.complexity, tierByUnknownRule: tierByRule, model: s.model!,
+                reason: s.reason, estimate: s.estimate, cost: entry.actualCost ?? .zero, usage: usage, usageEstimated: entry.usageEstimated,
+                entryID: entry.id, attempts: attempts + [.init(model: s.model!, entryID: entry.id, error: nil)],
+                exceedsDailyLimit: s.exceedsDailyLimit, exceedsMonthlyLimit: s.exceedsMonthlyLimit)
+        }
+
+        func error(_ kind: RoutingError.Kind, detail: String) -> RoutingError {
+            RoutingError(kind: kind, requestID: requestID, tier: profile.complexity, attempts: attempts, gatewayError: lastError, detail: detail)
+        }
+    }
+}

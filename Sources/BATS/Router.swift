@@ -1,0 +1,241 @@
+public import Foundation
+public import Gateway
+public import Logging
+public import ModelSelection
+public import SpendLedger
+
+/// The one entry point an application calls: task → select → reserve → call the gateway → settle → record.
+///
+/// - Non-critical calls get the first model of their tier's chain that fits both budget windows; on a provider
+///   failure the reservation is released and the next model is tried.
+/// - Critical calls always get the pinned model (Opus), are never refused for budget and never downgraded:
+///   a provider failure retries the same model up to ``Configuration/criticalAttempts`` times.
+/// - Every reservation ends settled or released: on success, on failure, and when the caller's task is cancelled.
+public struct Router: Sendable {
+    /// How the router estimates and retries.
+    public struct Configuration: Sendable {
+        /// How prompt tokens are estimated when a task gives no count (``TokenEstimator/upperBound`` by default).
+        public var estimator: TokenEstimator
+        /// The deadline for one gateway call, retries inside the client included.
+        public var requestTimeout: Duration
+        /// How many times a critical call tries the pinned model before failing.
+        public var criticalAttempts: Int
+
+        /// Creates a configuration.
+        public init(estimator: TokenEstimator = .upperBound, requestTimeout: Duration = .seconds(120), criticalAttempts: Int = 3) {
+            self.estimator = estimator
+            self.requestTimeout = requestTimeout
+            self.criticalAttempts = max(1, criticalAttempts)
+        }
+    }
+
+    /// The selection policy.
+    public let selector: ModelSelector
+    /// Where reservations and spend are recorded.
+    public let ledger: any BudgetLedger
+    /// Where calls go.
+    public let gateway: any ChatGateway
+    /// The configuration.
+    public let configuration: Configuration
+    private let now: @Sendable () -> Date
+
+    /// Creates a router.
+    /// - Parameters:
+    ///   - selector: The selection policy and catalog.
+    ///   - ledger: The spend ledger.
+    ///   - gateway: The gateway (``GatewayHTTP/GatewayClient`` in production).
+    ///   - configuration: Estimation and retry settings.
+    ///   - now: The clock (injected for replays and tests).
+    public init(
+        selector: ModelSelector, ledger: any BudgetLedger, gateway: any ChatGateway, configuration: Configuration = .init(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.selector = selector
+        self.ledger = ledger
+        self.gateway = gateway
+        self.configuration = configuration
+        self.now = now
+    }
+
+    // MARK: - Complete
+
+    /// Routes one chat call and returns the reply with its decision record.
+    /// - Parameters:
+    ///   - task: The task and its request.
+    ///   - logger: Where to log decisions (debug); `nil` is silent.
+    /// - Returns: The reply and what was decided and spent.
+    /// - Throws: ``RoutingError`` (budget exhausted, every provider failed, a non-retryable gateway error),
+    ///   ``SpendLedger/LedgerError``, or `CancellationError` (the reservation is released first).
+    public func complete(_ task: RoutedTask, logger: Logger? = nil) async throws -> RoutedResponse {
+        var call = try prepare(task)
+        while true {
+            let reservation = try await reserve(&call, logger: logger)
+            let request = call.request(for: reservation.selection, catalog: selector.catalog)
+            do {
+                let response = try await gateway.complete(request, options: options(call), logger: logger)
+                let (settlement, usage) = settlement(for: response.usage, replyBytes: Self.replyBytes(response), call: call, selection: reservation.selection)
+                let entry = try await ledger.settle(reservation.id, settlement, at: now())
+                let record = call.record(reservation: reservation, entry: entry, usage: usage)
+                logger?.debug("routed", metadata: Self.metadata(record))
+                return RoutedResponse(response: response, record: record)
+            } catch {
+                try await handleFailure(error, reservation: reservation, call: &call, logger: logger)
+            }
+        }
+    }
+
+    // MARK: - Stream
+
+    /// Routes one streamed chat call; `body` consumes the chunks, then the reservation is settled.
+    ///
+    /// Fallback to the next model happens only before the first chunk: once text reached `body`, a failure ends the call.
+    /// If the stream ends without usage, or `body` stops early, throws or is cancelled, the call is settled from an
+    /// estimate (the prompt estimate plus one token per byte received) and marked estimated; it is never left reserved.
+    /// - Parameters:
+    ///   - task: The task and its request.
+    ///   - logger: Where to log; `nil` is silent.
+    ///   - body: Consumes the stream.
+    /// - Returns: What `body` returned, and the decision record.
+    /// - Throws: ``RoutingError``, ``SpendLedger/LedgerError``, or what `body` throws (after settling).
+    public func stream<R: Sendable>(
+        _ task: RoutedTask, logger: Logger? = nil, _ body: (RoutedStream) async throws -> R
+    ) async throws -> (result: R, record: RouteRecord) {
+        var call = try prepare(task)
+        while true {
+            let reservation = try await reserve(&call, logger: logger)
+            let request = call.request(for: reservation.selection, catalog: selector.catalog)
+            let chunks: ChatCompletionStream
+            do {
+                chunks = try await gateway.stream(request, options: options(call), logger: logger)
+            } catch {
+                try await handleFailure(error, reservation: reservation, call: &call, logger: logger)
+                continue
+            }
+            let routed = RoutedStream(chunks)
+            let result: Result<R, any Error>
+            do { result = .success(try await body(routed)) } catch { result = .failure(error) }
+            let progress = routed.progress
+            let (settlement, usage) = settlement(
+                for: progress.usage, replyBytes: progress.bytes, call: call, selection: reservation.selection)
+            let entry = try await ledger.settle(reservation.id, settlement, at: now())
+            let record = call.record(reservation: reservation, entry: entry, usage: usage)
+            logger?.debug("routed stream", metadata: Self.metadata(record))
+            return (try result.get(), record)
+        }
+    }
+
+    // MARK: - Steps
+
+    private func prepare(_ task: RoutedTask) throws -> Call {
+        let requestID = task.requestID ?? UUID().uuidString.lowercased()
+        let tier: Complexity
+        var byRule = false
+        if let c = task.complexity {
+            tier = c
+        } else if let kind = task.kind {
+            do {
+                let r = try selector.tier(for: kind)
+                tier = r.tier
+                byRule = r.byUnknownRule
+            } catch {
+                throw RoutingError(kind: .invalidTask, requestID: requestID, attempts: [], detail: "\(error)")
+            }
+        } else {
+            throw RoutingError(kind: .invalidTask, requestID: requestID, attempts: [], detail: "a task needs a kind or a complexity tier")
+        }
+        let r = task.request
+        var required: ModelInfo.Capabilities = []
+        if !(r.tools ?? []).isEmpty { required.insert(.tools) }
+        if r.imageCount > 0 { required.insert(.vision) }
+        let input = task.inputTokens ?? configuration.estimator.estimate(utf8Bytes: r.textBytes, messages: r.messages.count, images: r.imageCount)
+        let profile = TaskProfile(
+            kind: task.kind, complexity: tier, inputTokens: input, maxOutputTokens: task.maxOutputTokens ?? r.maxTokens ?? 0,
+            requiredCapabilities: required)
+        return Call(task: task, requestID: requestID, profile: profile, tierByRule: byRule)
+    }
+
+    private func reserve(_ call: inout Call, logger: Logger?) async throws -> Reservation {
+        let critical = call.profile.complexity == .critical
+        if !critical, selector.chain(for: call.profile.complexity).allSatisfy(call.excluded.contains) {
+            throw call.error(.allProvidersFailed, detail: "every model of the tier's chain failed at the provider")
+        }
+        call.attemptNumber += 1
+        let profile = call.profile, excluded = call.excluded, selector = self.selector
+        let outcome = try await ledger.reserve(
+            ReservationRequest(requestID: call.requestID, attempt: call.attemptNumber, taskKind: call.task.kind, tags: call.task.tags),
+            at: now()
+        ) { snapshot in selector.select(profile, budget: snapshot, excluding: excluded) }
+        switch outcome {
+        case .reserved(let r):
+            logger?.debug(
+                "reserved",
+                metadata: ["request": "\(call.requestID)", "model": "\(r.selection.model!)", "reason": "\(r.selection.reason)", "estimate": "\(r.selection.estimate)"])
+            return r
+        case .refused(let selection, _, _):
+            var e = call.error(.budgetExhausted, detail: LedgerRefusal.describe(selection))
+            e.refusal = selection.refusal
+            throw e
+        }
+    }
+
+    /// Releases a failed attempt's reservation and decides whether to try again; rethrows otherwise.
+    private func handleFailure(_ error: any Error, reservation: Reservation, call: inout Call, logger: Logger?) async throws {
+        let model = reservation.selection.model!
+        let text = (error as? GatewayError)?.description ?? (error is CancellationError ? "cancelled" : "\(error)")
+        try await ledger.release(reservation.id, error: text, at: now())
+        call.attempts.append(.init(model: model, entryID: reservation.id, error: text))
+        if error is CancellationError || Task.isCancelled { throw CancellationError() }
+        guard let g = error as? GatewayError else { throw error }
+        call.lastError = g
+        guard g.allowsFallback else {
+            throw call.error(.gatewayFailed, detail: "the gateway refused the call")
+        }
+        logger?.debug("provider failed; trying again", metadata: ["request": "\(call.requestID)", "model": "\(model)", "error": "\(g.kind)"])
+        if call.profile.complexity == .critical {
+            if call.attempts.count >= configuration.criticalAttempts {
+                throw call.error(.allProvidersFailed, detail: "the pinned critical model failed \(call.attempts.count) times")
+            }
+        } else {
+            call.excluded.insert(model)
+        }
+    }
+
+    private func options(_ call: Call) -> GatewayRequestOptions {
+        GatewayRequestOptions(timeout: configuration.requestTimeout, requestID: call.requestID)
+    }
+
+    /// The settlement for a reply: its reported usage, or an estimate marked as such.
+    private func settlement(for usage: Usage?, replyBytes: Int, call: Call, selection: Selection) -> (Settlement, Usage) {
+        let model = selector.catalog.model(selection.model!)!
+        if let usage {
+            let cost = selector.catalog.cost(of: model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens)
+            return (Settlement(inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, cachedInputTokens: usage.cachedPromptTokens, cost: cost), usage)
+        }
+        // One token per byte received, bounded by the cap the provider was given: never below the real count.
+        let output = min(replyBytes, selection.maxOutputTokens)
+        let estimated = Usage(promptTokens: call.profile.inputTokens, completionTokens: output)
+        let cost = selector.catalog.cost(of: model, inputTokens: estimated.promptTokens, outputTokens: estimated.completionTokens)
+        return (Settlement(inputTokens: estimated.promptTokens, outputTokens: estimated.completionTokens, cost: cost, estimated: true), estimated)
+    }
+
+    static func replyBytes(_ r: ChatResponse) -> Int {
+        r.choices.reduce(0) { n, c in
+            n + (c.message.content?.text.utf8.count ?? 0) + (c.message.reasoningContent?.utf8.count ?? 0)
+                + (c.message.toolCalls ?? []).reduce(0) { $0 + $1.function.name.utf8.count + $1.function.arguments.utf8.count }
+        }
+    }
+
+    static func metadata(_ r: RouteRecord) -> Logger.Metadata {
+        ["request": "\(r.requestID)", "tier": "\(r.tier)", "model": "\(r.model)", "reason": "\(r.reason)", "cost": "\(r.cost)", "attempts": "\(r.attempts.count)"]
+    }
+}
+
+enum LedgerRefusal {
+    static func describe(_ s: Selection) -> String {
+        guard let r = s.refusal else { return "refused" }
+        func f(_ m: MicroDollars?) -> String { m.map { "\($0)" } ?? "unlimited" }
+        var t = "no model fits the budget (daily available \(f(r.dailyAvailable)), monthly available \(f(r.monthlyAvailable))"
+        if let c = r.cheapestEstimate, let m = r.cheapestModel { t += ", cheapest estimate \(c) on \(m)" }
+        return t + ")"
+    }
+}
