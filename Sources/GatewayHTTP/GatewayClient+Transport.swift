@@ -22,6 +22,8 @@ extension GatewayClient {
         var call: Call
         var attempt: Int
         var apiKey: String
+        var deadline: ContinuousClock.Instant
+        var timeout: Duration
         var status: Int
         var headers: [String: String]
     }
@@ -110,7 +112,8 @@ extension GatewayClient {
             do {
                 let response = try await http.execute(makeRequest(call, url: url, key: key, options: options), deadline: nioDeadline)
                 let headers = Self.headerDictionary(response.headers)
-                let context = AttemptContext(call: call, attempt: attempt, apiKey: key, status: Int(response.status.code), headers: headers)
+                let context = AttemptContext(
+                    call: call, attempt: attempt, apiKey: key, deadline: deadline, timeout: options.timeout, status: Int(response.status.code), headers: headers)
                 logger?.trace(
                     "gateway response",
                     metadata: [
@@ -119,7 +122,10 @@ extension GatewayClient {
                     ]
                 )
                 guard (200..<300).contains(response.status.code) else {
-                    let body = try await Self.readPrefix(of: response.body, limit: min(configuration.maxResponseBytes, 64 * 1024))
+                    let limit = min(configuration.maxResponseBytes, 64 * 1024)
+                    let body = try await withDeadline(deadline, timeout: options.timeout, model: call.model) {
+                        try await Self.readPrefix(of: response.body, limit: limit)
+                    }
                     throw ProviderErrorMapper.map(
                         status: Int(response.status.code), headers: headers, body: body, model: call.model, apiKey: key
                     )
@@ -152,8 +158,11 @@ extension GatewayClient {
     /// Collects a body up to `configuration.maxResponseBytes`.
     func collect(_ body: HTTPClientResponse.Body, _ context: AttemptContext) async throws -> [UInt8] {
         do {
-            var buffer = try await body.collect(upTo: configuration.maxResponseBytes)
-            return buffer.readBytes(length: buffer.readableBytes) ?? []
+            let limit = configuration.maxResponseBytes
+            return try await withDeadline(context.deadline, timeout: context.timeout, model: context.call.model) {
+                var buffer = try await body.collect(upTo: limit)
+                return buffer.readBytes(length: buffer.readableBytes) ?? []
+            }
         } catch is NIOTooManyBytesError {
             throw GatewayError(
                 kind: .responseTooLarge, status: context.status, requestID: ProviderErrorMapper.requestID(in: context.headers),

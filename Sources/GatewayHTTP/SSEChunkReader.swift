@@ -12,7 +12,8 @@ import NIOCore
 /// `@unchecked Sendable`.
 final class SSEChunkReader: @unchecked Sendable {
     private var body: HTTPClientResponse.Body?
-    private var iterator: HTTPClientResponse.Body.AsyncIterator?
+    private var iterator: IteratorBox<HTTPClientResponse.Body.AsyncIterator>?
+    private var deferredError: (any Error)?
     private var parser = SSEParser()
     private var pending: [ChatCompletionChunk] = []
     private var head = 0
@@ -57,14 +58,21 @@ final class SSEChunkReader: @unchecked Sendable {
                 }
                 return chunk
             }
+            if let error = deferredError {
+                deferredError = nil
+                throw error
+            }
             if finished { return nil }
             if iterator == nil, let body {
-                iterator = body.makeAsyncIterator()
+                iterator = IteratorBox(body.makeAsyncIterator())
                 self.body = nil
             }
+            guard let box = iterator else { return nil }
             let buffer: ByteBuffer?
             do {
-                buffer = try await iterator?.next()
+                buffer = try await withDeadline(context.deadline, timeout: context.timeout, model: context.call.model) {
+                    try await box.next()
+                }
             } catch {
                 finished = true
                 iterator = nil
@@ -88,9 +96,11 @@ final class SSEChunkReader: @unchecked Sendable {
                     try parser.parse(raw) { event in try handle(event) }
                 }
             } catch {
+                // Chunks completed before the failure are delivered first.
                 finished = true
                 iterator = nil
-                throw error
+                deferredError = error
+                continue
             }
             if bytesSinceEvent > maxEventBytes {
                 finished = true

@@ -22,7 +22,7 @@ enum GatewayFixture {
 let fakeAPIKey = "sk-test-FAKE-KEY-1234567890abcdef"
 
 /// A seeded generator (SplitMix64) for reproducible property tests.
-struct SeededGenerator: RandomNumberGenerator {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

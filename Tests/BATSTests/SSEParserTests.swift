@@ -120,7 +120,7 @@ struct SSEParserTests {
 
     @Test(arguments: [1, 2, 3, 42, 2024])
     func propertyArbitraryChunkingGivesIdenticalEvents(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         // A random but valid stream: mixed line endings, comments, multi-line data, ids, non-ASCII text.
         let eols = ["\n", "\r\n", "\r"]
         var text = ""
@@ -147,7 +147,7 @@ struct SSEParserTests {
 
     @Test(arguments: [7, 99, 12345])
     func propertyRandomBytesNeverCrashOrHang(seed: UInt64) {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let alphabet: [UInt8] = Array("data: event:id:retry:\n\r :[DONE]{}".utf8) + [0, 0xEF, 0xBB, 0xBF, 0xC3, 0xA9, 0xFF, 0xF0, 0x9F]
         for _ in 0..<300 {
             var p = SSEParser()
