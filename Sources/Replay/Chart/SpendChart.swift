@@ -123,7 +123,7 @@ public struct SpendChart: Sendable {
         let (step, yMax) = Self.ticks(maxValue)
         func y(_ m: Int64) -> Double { top + plotH - Double(m) / Double(yMax) * plotH }
         let slot = plotW / Double(max(days.count, 1))
-        let barW = max(slot * 0.72, 1)
+        let barW = min(max(slot * 0.72, 1), 90)
 
         var svg = SVG()
         svg.line(
@@ -146,7 +146,7 @@ public struct SpendChart: Sendable {
         svg.line(##"<text x="\##(f(left))" y="48" font-size="12" fill="#555">\##(escape(subtitle))</text>"##)
 
         // Grid and y axis.
-        let decimals = step % 1_000_000 == 0 ? 0 : step % 100_000 == 0 ? 1 : step % 10_000 == 0 ? 2 : 4
+        let decimals = step % 1_000_000 == 0 ? 0 : step % 10_000 == 0 ? 2 : 4
         var tick: Int64 = 0
         while tick <= yMax {
             let ty = y(tick)
