@@ -1,0 +1,268 @@
+import BATSTestSupport
+import Foundation
+import Gateway
+import GatewayHTTP
+import Testing
+
+@Suite("Gateway client: errors, retries and limits over loopback HTTP")
+struct GatewayErrorTests {
+    struct StatusCase: Sendable, CustomTestStringConvertible {
+        var response: ScriptedResponse
+        var kind: GatewayError.Kind
+        var retried: Bool
+        var fallback: Bool
+        var testDescription: String { "HTTP \(response.status) → \(kind)" }
+    }
+
+    static let statusCases: [StatusCase] = [
+        .init(response: .error(status: 401, message: "Invalid API key", type: "invalid_request_error", code: "invalid_api_key"), kind: .authentication, retried: false, fallback: false),
+        .init(response: .error(status: 403, message: "Forbidden"), kind: .authentication, retried: false, fallback: false),
+        .init(response: .error(status: 402, message: "Payment required"), kind: .insufficientCredit, retried: false, fallback: false),
+        .init(response: .error(status: 429, message: "You exceeded your current quota", type: "insufficient_quota", code: "insufficient_quota"), kind: .insufficientCredit, retried: false, fallback: false),
+        .init(response: .error(status: 400, message: "Insufficient credit balance for this request"), kind: .insufficientCredit, retried: false, fallback: false),
+        .init(response: .error(status: 404, message: "Not found"), kind: .modelNotFound, retried: false, fallback: true),
+        .init(response: .error(status: 400, message: "The model `gpt-9` does not exist", code: "model_not_found"), kind: .modelNotFound, retried: false, fallback: true),
+        .init(response: .error(status: 400, message: "max_tokens is too large", type: "invalid_request_error"), kind: .badRequest, retried: false, fallback: false),
+        .init(response: .error(status: 429, message: "Rate limit reached", type: "rate_limit_error"), kind: .rateLimited, retried: true, fallback: true),
+        .init(response: .error(status: 500, message: "Internal error", type: "server_error"), kind: .server, retried: true, fallback: true),
+        .init(response: .error(status: 503, message: "Overloaded"), kind: .server, retried: true, fallback: true),
+        .init(response: .html(#"<html><body><h1>502 Bad Gateway</h1></body></html>"#, status: 502), kind: .server, retried: true, fallback: true),
+        .init(response: .json("{}", status: 408), kind: .timeout, retried: true, fallback: true),
+    ]
+
+    @Test(arguments: statusCases)
+    func statusMapping(_ c: StatusCase) async throws {
+        try await withLoopbackClient(retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(10))) { server, client in
+            var response = c.response
+            response.headers.append(("x-request-id", "req-\(c.response.status)"))
+            server.setFallback(response)
+            let e = await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) }
+            #expect(e?.kind == c.kind)
+            #expect(e?.status == c.response.status)
+            #expect(e?.requestID == "req-\(c.response.status)")
+            #expect(e?.model == "gpt-4o-mini")
+            #expect(e?.allowsFallback == c.fallback)
+            #expect(server.requests.count == (c.retried ? 3 : 1))
+        }
+    }
+
+    @Test func providerEnvelopeIsCarried() async throws {
+        try await withLoopbackClient(retry: .none) { server, client in
+            server.enqueue(.error(status: 400, message: "bad temperature", type: "invalid_request_error", code: "invalid_value"))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.providerType == "invalid_request_error")
+            #expect(e.providerCode == "invalid_value")
+            #expect(e.providerMessage == "bad temperature")
+            #expect(e.bodyExcerpt == nil)
+            #expect(e.description.contains("bad temperature"))
+        }
+    }
+
+    @Test func htmlErrorPageGivesAShortExcerpt() async throws {
+        try await withLoopbackClient(retry: .none) { server, client in
+            let page = try GatewayFixture.text("error_502.html") + String(repeating: "<p>padding</p>\n", count: 100)
+            server.enqueue(.html(page, status: 502))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .server)
+            let excerpt = try #require(e.bodyExcerpt)
+            #expect(excerpt.count <= 200)
+            #expect(excerpt.hasPrefix("<html> <head><title>502 Bad Gateway</title></head>"))
+            #expect(e.providerMessage == nil)
+        }
+    }
+
+    @Test func garbageBodyIsAnInvalidResponse() async throws {
+        try await withLoopbackClient { server, client in
+            server.enqueue(.bytes([0xFF, 0xFE, 0x00, 0x42] + Array("not json at all".utf8), contentType: "application/json"))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .invalidResponse)
+            #expect(e.detail?.contains("not JSON") == true)
+            #expect(e.bodyExcerpt?.contains("not json at all") == true)
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test func htmlWith200IsAnInvalidResponse() async throws {
+        try await withLoopbackClient { server, client in
+            server.enqueue(.html("<html><body>Please log in to the corporate proxy</body></html>", status: 200))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .invalidResponse)
+            #expect(e.bodyExcerpt == "<html><body>Please log in to the corporate proxy</body></html>")
+        }
+    }
+
+    @Test func truncatedJSONBodyIsAnInvalidResponse() async throws {
+        try await withLoopbackClient { server, client in
+            let full = try GatewayFixture.text("chat_completion.json")
+            server.enqueue(.json(String(full.prefix(120))))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .invalidResponse)
+        }
+    }
+
+    @Test func bodyCutByAClosedConnectionIsRetriedThenSucceeds() async throws {
+        try await withLoopbackClient { server, client in
+            let full = try GatewayFixture.text("chat_completion.json")
+            server.enqueue(.truncated(full, keep: 100))
+            server.enqueue(.json(full))
+            let reply = try await client.complete(.hello(), options: .init(), logger: nil)
+            #expect(reply.id == "chatcmpl-9xYz01")
+            #expect(server.requests.count == 2)
+        }
+    }
+
+    @Test func bodyCutEveryTimeIsAConnectionError() async throws {
+        try await withLoopbackClient { server, client in
+            server.setFallback(.truncated(try GatewayFixture.text("chat_completion.json"), keep: 100))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .connection)
+            #expect(server.requests.count == 3)
+        }
+    }
+
+    @Test func oversizeBodyIsRefused() async throws {
+        try await withLoopbackClient(maxResponseBytes: 256) { server, client in
+            server.enqueue(.json(try GatewayFixture.text("chat_completion.json"), headers: [("x-request-id", "big-1")]))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .responseTooLarge)
+            #expect(e.requestID == "big-1")
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test func oversizeChunkedBodyIsRefused() async throws {
+        try await withLoopbackClient(maxResponseBytes: 256) { server, client in
+            var r = ScriptedResponse.sse(try GatewayFixture.text("chat_completion.json"), chunkSize: 100)
+            r.headers = [("Content-Type", "application/json")]
+            server.enqueue(r)
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .responseTooLarge)
+        }
+    }
+
+    @Test func retryAfterSecondsIsHonoured() async throws {
+        try await withLoopbackClient(retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(1))) { server, client in
+            server.enqueue(.error(status: 429, message: "slow down", headers: [("Retry-After", "1")]))
+            server.enqueue(.json(try GatewayFixture.text("chat_completion.json")))
+            let start = ContinuousClock.now
+            _ = try await client.complete(.hello(), options: .init(timeout: .seconds(10)), logger: nil)
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed >= .milliseconds(950))
+            #expect(elapsed < .seconds(5))
+            #expect(server.requests.count == 2)
+        }
+    }
+
+    @Test func retryAfterMillisecondsIsHonoured() async throws {
+        try await withLoopbackClient(retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(1))) { server, client in
+            server.enqueue(.error(status: 429, message: "slow down", headers: [("retry-after-ms", "250")]))
+            server.enqueue(.error(status: 429, message: "slow down", headers: [("retry-after-ms", "250")]))
+            server.enqueue(.json(try GatewayFixture.text("chat_completion.json")))
+            let start = ContinuousClock.now
+            _ = try await client.complete(.hello(), options: .init(timeout: .seconds(10)), logger: nil)
+            #expect(ContinuousClock.now - start >= .milliseconds(480))
+            #expect(server.requests.count == 3)
+        }
+    }
+
+    @Test func retryAfterBeyondTheDeadlineFailsAtOnce() async throws {
+        try await withLoopbackClient { server, client in
+            server.setFallback(.error(status: 429, message: "slow down", headers: [("Retry-After", "20")]))
+            let start = ContinuousClock.now
+            let e = try #require(await expectGatewayError {
+                _ = try await client.complete(.hello(), options: .init(timeout: .seconds(2)), logger: nil)
+            })
+            #expect(e.kind == .rateLimited)
+            #expect(e.retryAfter == .seconds(20))
+            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(server.requests.count == 1)
+        }
+    }
+
+    @Test func serverErrorsAreRetriedWithBackoffThenSucceed() async throws {
+        try await withLoopbackClient(retry: RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(40), maxBackoff: .seconds(1), jitter: 0)) { server, client in
+            server.enqueue([.error(status: 503, message: "busy"), .error(status: 500, message: "oops")])
+            server.enqueue(.json(try GatewayFixture.text("chat_completion.json")))
+            let start = ContinuousClock.now
+            let reply = try await client.complete(.hello(), options: .init(), logger: nil)
+            #expect(reply.text.hasPrefix("Bonjour"))
+            #expect(ContinuousClock.now - start >= .milliseconds(115))  // 40 ms + 80 ms
+            #expect(server.requests.count == 3)
+        }
+    }
+
+    @Test func retriesStopAtTheTotalDeadline() async throws {
+        try await withLoopbackClient(retry: RetryPolicy(maxAttempts: 100, initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(100), jitter: 0)) { server, client in
+            server.setFallback(.error(status: 503, message: "busy"))
+            let start = ContinuousClock.now
+            let e = try #require(await expectGatewayError {
+                _ = try await client.complete(.hello(), options: .init(timeout: .milliseconds(450)), logger: nil)
+            })
+            #expect(e.kind == .server)
+            #expect(ContinuousClock.now - start < .milliseconds(600))
+            #expect((3...5).contains(server.requests.count))
+        }
+    }
+
+    @Test func slowServerTimesOut() async throws {
+        try await withLoopbackClient(retry: .none) { server, client in
+            var r = ScriptedResponse.json(try GatewayFixture.text("chat_completion.json"))
+            r.delayBeforeHead = .seconds(3)
+            server.enqueue(r)
+            let start = ContinuousClock.now
+            let e = try #require(await expectGatewayError {
+                _ = try await client.complete(.hello(), options: .init(timeout: .milliseconds(300)), logger: nil)
+            })
+            #expect(e.kind == .timeout)
+            #expect(ContinuousClock.now - start < .seconds(2))
+        }
+    }
+
+    @Test func slowBodyTimesOut() async throws {
+        try await withLoopbackClient(retry: .none) { server, client in
+            var r = ScriptedResponse.sse(try GatewayFixture.text("chat_completion.json"), chunkSize: 50, delay: .milliseconds(200))
+            r.headers = [("Content-Type", "application/json")]
+            server.enqueue(r)
+            let e = try #require(await expectGatewayError {
+                _ = try await client.complete(.hello(), options: .init(timeout: .milliseconds(400)), logger: nil)
+            })
+            #expect(e.kind == .timeout)
+        }
+    }
+
+    @Test func hangUpIsRetriedAsAConnectionError() async throws {
+        try await withLoopbackClient { server, client in
+            server.enqueue(.hangingUp)
+            server.enqueue(.json(try GatewayFixture.text("chat_completion.json")))
+            let reply = try await client.complete(.hello(), options: .init(), logger: nil)
+            #expect(reply.id == "chatcmpl-9xYz01")
+            #expect(server.requests.count == 2)
+        }
+    }
+
+    @Test func connectionRefusedIsAConnectionError() async throws {
+        // Start a server to get a free port, then stop it: nothing listens there any more.
+        let server = try await LoopbackGatewayServer.start()
+        let configuration = loopbackConfiguration(server, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5)))
+        try await server.shutdown()
+        try await withGatewayClient(configuration: configuration) { client in
+            let start = ContinuousClock.now
+            let e = try #require(await expectGatewayError {
+                _ = try await client.complete(.hello(), options: .init(timeout: .seconds(3)), logger: nil)
+            })
+            #expect(e.kind == .connection || e.kind == .timeout, "got \(e)")
+            #expect(e.isRetryable)
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
+    @Test func errorEnvelopeWith200IsTheProvidersError() async throws {
+        try await withLoopbackClient(retry: .none) { server, client in
+            server.enqueue(.json(#"{"error":{"message":"Rate limit exceeded upstream","code":"rate_limit_exceeded"}}"#))
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .rateLimited)
+            #expect(e.status == 200)
+            #expect(e.providerMessage == "Rate limit exceeded upstream")
+        }
+    }
+}
