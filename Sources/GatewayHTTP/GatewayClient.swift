@@ -21,16 +21,15 @@ public final class GatewayClient: Sendable {
     /// The settings the client was made with.
     public let configuration: Configuration
     let http: HTTPClient
-    let backgroundLogger: Logger?
 
     /// Creates a client. Nothing is sent until a call is made.
     /// - Parameters:
     ///   - configuration: Endpoint, key, timeouts, retries and limits.
-    ///   - logger: Where to log connection-pool activity (debug/trace only); `nil` is silent.
+    ///   - logger: Reserved for background activity (debug/trace only); AsyncHTTPClient's own logs stay off
+    ///     because they may carry URLs and headers. `nil` is silent.
     /// - Important: Call ``shutdown()`` when done.
     public init(configuration: Configuration, logger: Logger? = nil) {
         self.configuration = configuration
-        self.backgroundLogger = logger
         var http = HTTPClient.Configuration(
             timeout: .init(
                 connect: TimeAmount(configuration.connectTimeout),
@@ -54,6 +53,7 @@ public final class GatewayClient: Sendable {
 /// - Parameters:
 ///   - configuration: Endpoint, key, timeouts, retries and limits.
 ///   - logger: Where the client logs background activity (debug/trace only); `nil` is silent.
+///   - isolation: The caller's actor isolation (inferred).
 ///   - body: The work to do with the client.
 /// - Returns: What `body` returns.
 /// - Throws: What `body` throws, or an error from shutting down.
