@@ -59,12 +59,12 @@ enum LedgerStore {
         guard let model = selection.model else {
             let refusalNote = refusalText(selection)
             let hash = entryHash(
-                id: id, request: request, tier: selection.tier, model: "", createdAt: now, dayKey: w.day.key, estIn: 0, estOut: 0, estCost: 0,
+                id: id, request: request, tier: selection.tier, model: "", createdAt: now, dayKey: w.day.key, monthKey: w.month.key, estIn: selection.inputTokens, estOut: 0, estCost: 0,
                 critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash)
             let seal = sealHash(hash: hash, status: .refused, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: refusalNote)
             try insertEntry(
                 db, id: id, request: request, tier: selection.tier, model: "", createdAt: now, expiresAt: nil, day: w.day.key, month: w.month.key,
-                estIn: 0, estOut: 0, estCost: 0, status: .refused, critical: critical, reason: selection.reason, tags: tags,
+                estIn: selection.inputTokens, estOut: 0, estCost: 0, status: .refused, critical: critical, reason: selection.reason, tags: tags,
                 error: refusalNote, finishedAt: now, prevHash: prevHash, hash: hash, seal: seal)
             return .refused(selection, snapshot: snapshot, entryID: id)
         }
@@ -95,7 +95,7 @@ enum LedgerStore {
         let expires = now + ttl.seconds * 1_000_000 + ttl.attoseconds / 1_000_000_000_000
         let inputTokens = estimatedInput(selection)
         let hash = entryHash(
-            id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, dayKey: w.day.key, estIn: inputTokens,
+            id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, dayKey: w.day.key, monthKey: w.month.key, estIn: inputTokens,
             estOut: selection.maxOutputTokens, estCost: estimate.rawValue, critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash)
         try insertEntry(
             db, id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, expiresAt: expires, day: w.day.key,
@@ -189,7 +189,7 @@ enum LedgerStore {
         let stmt = try db.cachedStatement(
             sql: """
                 UPDATE entry SET status = 'settled', finished_at = ?, actual_input_tokens = ?, actual_output_tokens = ?, cached_input_tokens = ?,
-                    actual_cost = ?, usage_estimated = ?, over_limit = ?, seal = ? WHERE id = ?
+                    actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
                 """)
         try stmt.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
         return try LedgerQueries.entry(db, id: id)!
@@ -231,11 +231,11 @@ enum LedgerStore {
     // MARK: - Hash chain
 
     static func entryHash(
-        id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, dayKey: String, estIn: Int, estOut: Int,
-        estCost: Int64, critical: Bool, reason: SelectionReason, tags: String, prevHash: String
+        id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, dayKey: String, monthKey: String, estIn: Int,
+        estOut: Int, estCost: Int64, critical: Bool, reason: SelectionReason, tags: String, prevHash: String
     ) -> String {
         SHA256.hex(
-            "e1|\(id)|\(request.requestID)|\(request.attempt)|\(request.taskKind ?? "")|\(tier.rawValue)|\(model)|\(createdAt)|\(dayKey)|\(estIn)|\(estOut)|\(estCost)|\(critical ? 1 : 0)|\(reason.rawValue)|\(tags)|\(prevHash)"
+            "e1|\(id)|\(request.requestID)|\(request.attempt)|\(request.taskKind ?? "")|\(tier.rawValue)|\(model)|\(createdAt)|\(dayKey)|\(monthKey)|\(estIn)|\(estOut)|\(estCost)|\(critical ? 1 : 0)|\(reason.rawValue)|\(tags)|\(prevHash)"
         )
     }
 

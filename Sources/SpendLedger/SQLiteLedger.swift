@@ -24,12 +24,16 @@ public struct SQLiteLedger: BudgetLedger {
         public var busyTimeout: Duration
         /// `PRAGMA synchronous = FULL` (durable at every commit) instead of WAL's default NORMAL.
         public var synchronousFull: Bool
+        /// Whether opening records ``limits`` and the zone as the configuration in force (off for read-only reports).
+        public var recordsLimits: Bool
 
         /// Creates a configuration.
         public init(
             limits: BudgetLimits = .unlimited, calendar: BudgetCalendar = BudgetCalendar(),
-            reservationTimeToLive: Duration = .seconds(15 * 60), busyTimeout: Duration = .seconds(10), synchronousFull: Bool = false
+            reservationTimeToLive: Duration = .seconds(15 * 60), busyTimeout: Duration = .seconds(10), synchronousFull: Bool = false,
+            recordsLimits: Bool = true
         ) {
+            self.recordsLimits = recordsLimits
             self.limits = limits
             self.calendar = calendar
             self.reservationTimeToLive = reservationTimeToLive
@@ -104,13 +108,27 @@ public struct SQLiteLedger: BudgetLedger {
                 try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             }
             let reclaimed = try writer.write { db in
-                try LedgerStore.recordConfiguration(db, configuration, at: now)
+                if configuration.recordsLimits { try LedgerStore.recordConfiguration(db, configuration, at: now) }
                 return try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(now))
             }
             logger?.debug("ledger opened", metadata: ["path": "\(path ?? ":memory:")", "reclaimed": "\(reclaimed)"])
         } catch {
             throw Self.map(error, path: path)
         }
+    }
+
+    /// The same ledger file with other limits or another calendar (for reports that apply recorded limits).
+    /// - Parameter configuration: The new configuration; nothing is recorded.
+    /// - Returns: A ledger sharing this one's connection.
+    public func reconfigured(_ configuration: Configuration) -> SQLiteLedger {
+        SQLiteLedger(writer: writer, path: path, configuration: configuration, windowCache: WindowCacheBox())
+    }
+
+    private init(writer: any DatabaseWriter, path: String?, configuration: Configuration, windowCache: WindowCacheBox) {
+        self.writer = writer
+        self.path = path
+        self.configuration = configuration
+        self.windowCache = windowCache
     }
 
     // MARK: - BudgetLedger

@@ -196,11 +196,12 @@ struct GatewayErrorTests {
             server.setFallback(.error(status: 503, message: "busy"))
             let start = ContinuousClock.now
             let e = try #require(await expectGatewayError {
-                _ = try await client.complete(.hello(), options: .init(timeout: .milliseconds(450)), logger: nil)
+                _ = try await client.complete(.hello(), options: .init(timeout: .seconds(1)), logger: nil)
             })
             #expect(e.kind == .server)
-            #expect(ContinuousClock.now - start < .milliseconds(600))
-            #expect((3...5).contains(server.requests.count))
+            // Stops before the deadline although 100 attempts were allowed (≈ 10 fit; fewer on a loaded machine).
+            #expect(ContinuousClock.now - start < .milliseconds(1500))
+            #expect((2...11).contains(server.requests.count))
         }
     }
 

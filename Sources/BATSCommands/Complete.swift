@@ -1,0 +1,84 @@
+import ArgumentParser
+import BATS
+import Foundation
+import Gateway
+import GatewayHTTP
+import ModelSelection
+import SpendLedger
+
+extension BATSCommand {
+    /// `bats complete`: one real routed call through the configured gateway, recorded in the ledger.
+    struct Complete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Route one prompt through the configured OpenAI-compatible gateway and record it in the ledger.",
+            discussion: """
+                The gateway is https://api.router.tetrate.ai/v1 unless LLM_GATEWAY_BASE_URL or TARS_API_BASE says otherwise; \
+                the key comes from LLM_GATEWAY_API_KEY, TARS_API_KEY or TETRATE_API_KEY.
+                """)
+
+        @Option(help: "The task kind (e.g. parse_market_data); mapped to a tier.")
+        var task: String?
+
+        @Option(help: "The tier: simple, medium, complex, reasoning or critical.")
+        var complexity: String?
+
+        @Flag(help: "Stream the answer as it arrives.")
+        var stream = false
+
+        @Option(help: "The ledger file (default: ./bats-ledger.sqlite).")
+        var ledger: String = "bats-ledger.sqlite"
+
+        @OptionGroup var budget: BudgetOptions
+
+        @Option(help: "Completion-token cap.")
+        var maxTokens: Int?
+
+        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        var prices: String?
+
+        @Option(help: "Seconds the call may take, retries included.")
+        var timeout: Int = 120
+
+        @Argument(help: "The prompt.")
+        var prompt: String
+
+        func validate() throws {
+            if (task == nil) == (complexity == nil) { throw ValidationError("give exactly one of --task KIND or --complexity TIER") }
+            if let complexity, Complexity(rawValue: complexity) == nil {
+                throw ValidationError("--complexity must be one of \(Complexity.allCases.map(\.rawValue).joined(separator: ", ")), got '\(complexity)'")
+            }
+            if let maxTokens, maxTokens <= 0 { throw ValidationError("--max-tokens must be positive") }
+            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        }
+
+        func run() async throws {
+            let catalog = try loadCatalog(prices)
+            let selector = try ModelSelector(catalog: catalog)
+            let store = try SQLiteLedger(path: ledger, configuration: .init(limits: budget.limits, calendar: budget.calendar ?? BudgetCalendar()))
+            let config = GatewayClient.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+            let routed = RoutedTask(
+                kind: task, complexity: complexity.flatMap(Complexity.init(rawValue:)), request: ChatRequest(messages: [.user(prompt)]),
+                maxOutputTokens: maxTokens, tags: ["source": "cli"])
+            let record: RouteRecord = try await withGatewayClient(configuration: config) { client in
+                let router = Router(selector: selector, ledger: store, gateway: client, configuration: .init(requestTimeout: .seconds(timeout)))
+                if stream {
+                    let (_, record) = try await router.stream(routed) { chunks in
+                        for try await chunk in chunks {
+                            if let t = chunk.choices.first?.delta.content {
+                                FileHandle.standardOutput.write(Data(t.utf8))
+                            }
+                        }
+                        return 0
+                    }
+                    print("")
+                    return record
+                }
+                let out = try await router.complete(routed)
+                print(out.response.text)
+                return out.record
+            }
+            let usage = "\(record.usage.promptTokens) in / \(record.usage.completionTokens) out" + (record.usageEstimated ? " (estimated)" : "")
+            print("model \(record.model) (\(record.tier), \(record.reason)); cost \(record.cost) for \(usage); ledger entry \(record.entryID)")
+        }
+    }
+}

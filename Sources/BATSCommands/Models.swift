@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Gateway
+import GatewayHTTP
+import ModelSelection
+
+extension BATSCommand {
+    /// `bats models`: the catalog with prices, or the gateway's own list.
+    struct Models: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the model catalog with prices (or the gateway's models with --remote).")
+
+        @Option(help: "Output format: table or json.")
+        var format: OutputFormat = .table
+
+        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        var prices: String?
+
+        @Flag(help: "List the models the configured gateway offers (GET /models).")
+        var remote = false
+
+        func validate() throws {
+            if format == .csv { throw ValidationError("--format must be table or json") }
+        }
+
+        func run() async throws {
+            if remote {
+                let config = GatewayClient.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let models = try await withGatewayClient(configuration: config) { client in
+                    try await client.models(options: .init(timeout: .seconds(30)), logger: nil).data
+                }
+                if format == .json {
+                    print(String(decoding: try JSONEncoder.sorted.encode(models.map(\.id)), as: UTF8.self))
+                } else {
+                    for m in models { print(m.id) }
+                }
+                return
+            }
+            let catalog = try loadCatalog(prices)
+            if format == .json {
+                print(catalogJSON(catalog))
+                return
+            }
+            print("id                      gateway id                kind       $/M in   $/M out    context  capabilities")
+            for m in catalog.models {
+                let price = { (p: MicroDollars) in p.formatted(decimals: 2) }
+                print(
+                    [
+                        m.id.rawValue.padding(toLength: 23, withPad: " ", startingAt: 0),
+                        m.gatewayID.padding(toLength: 25, withPad: " ", startingAt: 0),
+                        m.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0),
+                        price(m.inputPerMillionTokens).leftPad(8), price(m.outputPerMillionTokens).leftPad(9),
+                        String(m.contextWindow).leftPad(10), " " + m.capabilities.names.joined(separator: ","),
+                    ].joined(separator: " "))
+            }
+            print("gateway margin: \(Double(catalog.marginPartsPerMillion) / 10_000)% on every cost")
+        }
+
+        func catalogJSON(_ c: ModelCatalog) -> String {
+            var items: [String] = []
+            for m in c.models {
+                items.append(
+                    "{\"id\":\"\(m.id)\",\"name\":\"\(m.name)\",\"gateway_id\":\"\(m.gatewayID)\",\"kind\":\"\(m.kind)\",\"input_per_mtok\":\(m.inputPerMillionTokens.decimalString),\"output_per_mtok\":\(m.outputPerMillionTokens.decimalString),\"per_image\":\(m.perImage.decimalString),\"context_window\":\(m.contextWindow),\"max_output_tokens\":\(m.maxOutputTokens),\"capabilities\":[\(m.capabilities.names.map { "\"\($0)\"" }.joined(separator: ","))]}"
+                )
+            }
+            return "{\"gateway_margin\":\(MicroDollars(micros: c.marginPartsPerMillion).decimalString),\"models\":[\(items.joined(separator: ","))]}"
+        }
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import ModelSelection
+import Replay
+import SpendLedger
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension BATSCommand {
+    /// `bats replay`: what a policy and budget would have cost on a recorded workload.
+    struct Replay: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay a workload through the real selector and SQLite ledger on a virtual clock, and report its cost.")
+
+        @Argument(help: "The workload (JSONL). Omit with --from-ledger.")
+        var workload: String?
+
+        @OptionGroup var budget: BudgetOptions
+
+        @Option(help: "Keep the replay's ledger in this file (default: a temporary file, deleted afterwards).")
+        var ledger: String?
+
+        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        var prices: String?
+
+        @Option(help: "Chance (0...1) that one provider attempt fails with a 429, 503 or timeout.")
+        var failureRate: Double = 0
+
+        @Option(help: "Seed of the injected failures.")
+        var seed: UInt64 = 1
+
+        @Option(help: "Write the report as JSON to this file.")
+        var report: String?
+
+        @Option(help: "Write an SVG chart of daily spend by model against the daily limit.")
+        var chart: String?
+
+        @Option(help: "Re-price and re-route the tasks recorded in a past ledger instead of a workload file.")
+        var fromLedger: String?
+
+        @Flag(help: "Count and report malformed workload lines instead of stopping at the first.")
+        var skipInvalid = false
+
+        @Option(help: "Tasks per ledger transaction; 1 commits every reserve and settle on its own, as live routing does.")
+        var batchSize: Int = 5_000
+
+        @Option(help: "Output format on standard output: table or json.")
+        var format: OutputFormat = .table
+
+        func validate() throws {
+            if (workload == nil) == (fromLedger == nil) { throw ValidationError("give a workload file or --from-ledger PATH (one of them)") }
+            if let workload, !FileManager.default.fileExists(atPath: workload) { throw ValidationError("no workload file at '\(workload)'") }
+            if let fromLedger, !FileManager.default.fileExists(atPath: fromLedger) { throw ValidationError("no ledger at '\(fromLedger)'") }
+            guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be between 0 and 1, got \(failureRate)") }
+            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+            if format == .csv { throw ValidationError("--format must be table or json") }
+        }
+
+        func run() async throws {
+            let catalog = try loadCatalog(prices)
+            let selector = try ModelSelector(catalog: catalog)
+            let calendar = budget.calendar ?? BudgetCalendar()
+            let limits = budget.limits
+            var tempDir: URL?
+            let path: String
+            if let ledger {
+                path = ledger
+            } else {
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bats-replay-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                tempDir = dir
+                path = dir.appendingPathComponent("replay.sqlite").path
+            }
+            defer { if let tempDir { try? FileManager.default.removeItem(at: tempDir) } }
+            let store = try SQLiteLedger(path: path, configuration: .init(limits: limits, calendar: calendar, reservationTimeToLive: .seconds(3_600)))
+            let engine = ReplayEngine(
+                selector: selector,
+                configuration: .init(
+                    limits: limits, calendar: calendar, failureRate: failureRate, seed: seed,
+                    commitMode: batchSize == 1 ? .perCall : .batched(batchSize)))
+            let interactive = isatty(2) == 1
+            let progress: (Int) -> Void = { n in if interactive { printErrorInline("\rreplayed \(n) tasks") } }
+            var result: ReplayReport
+            if let fromLedger {
+                let past = try SQLiteLedger(path: fromLedger, configuration: .init(recordsLimits: false))
+                var source = LedgerWorkload(ledger: past)
+                result = try engine.run(next: { try source.next() }, into: store, progress: progress)
+            } else {
+                let reader = WorkloadReader(url: URL(fileURLWithPath: workload!), configuration: .init(skipInvalid: skipInvalid))
+                var it = reader.makeIterator()
+                result = try engine.run(next: { try it.next() }, into: store, progress: progress)
+                result.invalidLines = it.summary.invalidLines
+                for e in it.summary.errors { printError("skipped: \(e)") }
+            }
+            if interactive { printErrorInline("\r\u{1B}[K") }
+            if tempDir != nil { result.ledgerPath = nil }
+            if let report { try Data(result.json().utf8).write(to: URL(fileURLWithPath: report)) }
+            if let chart {
+                let days = result.days.map { d in
+                    SpendChart.Day(
+                        date: d.key, byModel: d.byModel.sorted { $0.key < $1.key }.map { SpendChart.ModelSpend(model: $0.key, spend: $0.value) },
+                        limit: d.limit, criticalSpend: d.criticalSpend)
+                }
+                try Data(SpendChart(days: days).render().utf8).write(to: URL(fileURLWithPath: chart))
+            }
+            print(format == .json ? result.json() : result.table(), terminator: "")
+        }
+    }
+}
+
+func printErrorInline(_ s: String) {
+    FileHandle.standardError.write(Data(s.utf8))
+}

@@ -1,0 +1,134 @@
+public import Foundation
+public import Gateway
+public import Logging
+public import ModelSelection
+public import SpendLedger
+
+/// Replays a workload through the real selector and the real SQLite ledger, on a virtual clock taken from the
+/// trace's timestamps, with a simulated provider: a month replays in seconds.
+public struct ReplayEngine: Sendable {
+    /// How the replay commits its ledger writes.
+    public struct CommitMode: Sendable, Hashable, CustomStringConvertible {
+        /// Tasks per transaction; 1 means one transaction per reserve and per settle.
+        public let batchSize: Int
+        /// One transaction per reserve and per settle, as live routing does.
+        public static let perCall = CommitMode(batchSize: 1)
+        /// Many tasks per transaction (a replay needs no per-call durability).
+        public static func batched(_ size: Int = 5_000) -> CommitMode { CommitMode(batchSize: max(2, size)) }
+        /// `per-call` or `batched(N)`.
+        public var description: String { batchSize == 1 ? "per-call" : "batched(\(batchSize))" }
+    }
+
+    /// The replay's budget, provider and commit settings.
+    public struct Configuration: Sendable {
+        /// The limits.
+        public var limits: BudgetLimits
+        /// The calendar of the windows.
+        public var calendar: BudgetCalendar
+        /// The chance that one provider attempt fails.
+        public var failureRate: Double
+        /// The seed of the failure draws.
+        public var seed: UInt64
+        /// Retries of the same model after a retryable failure, before falling back.
+        public var retriesPerModel: Int
+        /// Attempts of the pinned model for critical tasks.
+        public var criticalAttempts: Int
+        /// How ledger writes are committed.
+        public var commitMode: CommitMode
+
+        /// Creates a configuration.
+        public init(
+            limits: BudgetLimits = .unlimited, calendar: BudgetCalendar = BudgetCalendar(), failureRate: Double = 0, seed: UInt64 = 1,
+            retriesPerModel: Int = 1, criticalAttempts: Int = 3, commitMode: CommitMode = .batched()
+        ) {
+            self.limits = limits
+            self.calendar = calendar
+            self.failureRate = failureRate
+            self.seed = seed
+            self.retriesPerModel = max(0, retriesPerModel)
+            self.criticalAttempts = max(1, criticalAttempts)
+            self.commitMode = commitMode
+        }
+    }
+
+    /// The selection policy and catalog.
+    public let selector: ModelSelector
+    /// The settings.
+    public let configuration: Configuration
+
+    /// Creates an engine.
+    public init(selector: ModelSelector, configuration: Configuration) {
+        self.selector = selector
+        self.configuration = configuration
+    }
+
+    /// Replays tasks into `ledger`.
+    /// - Parameters:
+    ///   - next: Returns the next task, `nil` at the end (streamed: memory stays flat in the workload's length).
+    ///   - ledger: The ledger (its limits and calendar are the replay's).
+    ///   - progress: Called every 10,000 tasks with the count so far.
+    ///   - logger: Where to log; `nil` is silent.
+    /// - Returns: The report.
+    /// - Throws: What `next` throws (``ReplayError``) or ``SpendLedger/LedgerError``.
+    public func run(
+        next: () throws -> WorkloadTask?, into ledger: SQLiteLedger, progress: ((Int) -> Void)? = nil, logger: Logger? = nil
+    ) throws -> ReplayReport {
+        var state = ReplayState(engine: self)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var done = false
+        let batch = configuration.commitMode.batchSize
+        while !done {
+            if batch == 1 {
+                guard let task = try next() else { break }
+                var ops = PerCallOps(ledger: ledger)
+                try state.process(task, ops: &ops)
+                if state.report.tasks % 10_000 == 0 { progress?(state.report.tasks) }
+            } else {
+                try ledger.batch { b in
+                    var ops = BatchOps(batch: b)
+                    for _ in 0..<batch {
+                        guard let task = try next() else {
+                            done = true
+                            break
+                        }
+                        try state.process(task, ops: &ops)
+                        if state.report.tasks % 10_000 == 0 { progress?(state.report.tasks) }
+                    }
+                    b = ops.batch
+                }
+            }
+        }
+        var report = state.finish()
+        let elapsed = clock.now - start
+        report.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        report.ledgerPath = ledger.path
+        logger?.debug("replay finished", metadata: ["tasks": "\(report.tasks)", "cost": "\(report.cost)"])
+        return report
+    }
+}
+
+/// Ledger writes of a replay, committed per call or inside a batch.
+protocol ReplayLedgerOps {
+    mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry
+    mutating func release(_ id: Int64, error: String?, at date: Date) throws
+}
+
+struct PerCallOps: ReplayLedgerOps {
+    let ledger: SQLiteLedger
+    mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
+        try ledger.reserveNow(request, at: date, choose: choose)
+    }
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry { try ledger.settleNow(id, settlement, at: date) }
+    mutating func release(_ id: Int64, error: String?, at date: Date) throws { try ledger.releaseNow(id, error: error, at: date) }
+}
+
+struct BatchOps: ReplayLedgerOps {
+    var batch: LedgerBatch
+    mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
+        try batch.reserve(request, at: date, choose: choose)
+    }
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry { try batch.settle(id, settlement, at: date) }
+    mutating func release(_ id: Int64, error: String?, at date: Date) throws { try batch.release(id, error: error, at: date) }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Gateway
+import ModelSelection
+import SpendLedger
+
+/// The running tallies of one replay.
+struct ReplayState {
+    let engine: ReplayEngine
+    var report = ReplayReport()
+    var provider: SimulatedProvider
+    var histogram = LatencyHistogram()
+    var days: [String: ReplayReport.Window] = [:]
+    var months: [String: ReplayReport.Window] = [:]
+    let opus: ModelInfo
+    let clock = ContinuousClock()
+
+    init(engine: ReplayEngine) {
+        self.engine = engine
+        self.provider = SimulatedProvider(failureRate: engine.configuration.failureRate, seed: engine.configuration.seed)
+        self.opus = engine.selector.catalog.model(engine.selector.criticalModel)!
+    }
+
+    mutating func process(_ t: WorkloadTask, ops: inout some ReplayLedgerOps) throws {
+        let started = clock.now
+        defer { histogram.record(nanoseconds: Self.nanos(clock.now - started)) }
+        let selector = engine.selector, catalog = selector.catalog, config = engine.configuration
+        report.tasks += 1
+        let date = t.date
+        let tier: Complexity
+        if let c = t.complexity {
+            tier = c
+        } else if let k = t.task, let r = try? selector.tier(for: k) {
+            tier = r.tier
+        } else {
+            report.failed += 1
+            return
+        }
+        let critical = tier == .critical
+        if critical { report.criticalTotal += 1 }
+        let profile = TaskProfile(kind: t.task, complexity: tier, inputTokens: t.inputTokens, maxOutputTokens: max(1, t.maxOutputTokens ?? t.outputTokens))
+
+        // Baselines: everything on Opus; everything on the tier's preferred model with no budget.
+        report.baselineOpusOnly += catalog.cost(of: opus, inputTokens: t.inputTokens, outputTokens: t.outputTokens)
+        let preferred = catalog.model(selector.chain(for: tier)[0])!
+        report.baselineNoBudget += catalog.cost(
+            of: preferred, inputTokens: t.inputTokens, outputTokens: min(t.outputTokens, selector.outputCap(for: profile, on: preferred)))
+
+        var excluded = Set<ModelID>()
+        var attempt = 0
+        var fellBack = false
+        let requestID = t.id ?? "replay-\(report.tasks)"
+        var tierGroup = report.byTier[tier, default: .init()]
+        tierGroup.tasks += 1
+        defer { report.byTier[tier] = tierGroup }
+        while true {
+            if !critical, selector.chain(for: tier).allSatisfy(excluded.contains) {
+                report.failed += 1
+                return
+            }
+            attempt += 1
+            let outcome = try ops.reserve(ReservationRequest(requestID: requestID, attempt: attempt, taskKind: t.task, tags: t.tags), at: date) {
+                selector.select(profile, budget: $0, excluding: excluded)
+            }
+            guard case .reserved(let r) = outcome else {
+                if case .refused(_, let snapshot, _) = outcome {
+                    days[snapshot.daily.key, default: .init(key: snapshot.daily.key)].refusals += 1
+                    months[snapshot.monthly.key, default: .init(key: snapshot.monthly.key)].refusals += 1
+                }
+                report.refusals += 1
+                tierGroup.refused += 1
+                return
+            }
+            let model = r.selection.model!
+            var failure: GatewayError?
+            for n in 0...config.retriesPerModel {
+                failure = provider.attempt(model: model.rawValue)
+                guard failure != nil else { break }
+                if n < config.retriesPerModel { report.retries += 1 }
+            }
+            if let failure {
+                try ops.release(r.id, error: failure.description, at: date)
+                if critical {
+                    if attempt >= config.criticalAttempts {
+                        report.failed += 1
+                        return
+                    }
+                } else {
+                    excluded.insert(model)
+                    fellBack = true
+                }
+                continue
+            }
+            let output = min(t.outputTokens, r.selection.maxOutputTokens)
+            let info = catalog.model(model)!
+            let cost = catalog.cost(of: info, inputTokens: t.inputTokens, outputTokens: output)
+            let entry = try ops.settle(r.id, Settlement(inputTokens: t.inputTokens, outputTokens: output, cost: cost), at: date)
+            tally(entry: entry, model: model, cost: cost, input: t.inputTokens, output: output, critical: critical, day: r.dayKey, month: r.monthKey)
+            tierGroup.cost += cost
+            tierGroup.inputTokens += t.inputTokens
+            tierGroup.outputTokens += output
+            if r.selection.reason == .downgradedForBudget { report.downgrades += 1 }
+            if fellBack { report.providerFallbacks += 1 }
+            if critical, model == selector.criticalModel { report.criticalOnPinnedModel += 1 }
+            if entry.overLimit { report.criticalOverBudget += 1 }
+            return
+        }
+    }
+
+    private mutating func tally(entry: LedgerEntry, model: ModelID, cost: MicroDollars, input: Int, output: Int, critical: Bool, day: String, month: String) {
+        report.cost += cost
+        var g = report.byModel[model.rawValue, default: .init()]
+        g.tasks += 1
+        g.cost += cost
+        g.inputTokens += input
+        g.outputTokens += output
+        report.byModel[model.rawValue] = g
+        for (key, isDay) in [(day, true), (month, false)] {
+            var w = (isDay ? days[key] : months[key]) ?? .init(key: key)
+            w.tasks += 1
+            w.spend += cost
+            if critical { w.criticalSpend += cost } else { w.nonCriticalSpend += cost }
+            w.byModel[model.rawValue, default: .zero] += cost
+            if isDay { days[key] = w } else { months[key] = w }
+        }
+    }
+
+    mutating func finish() -> ReplayReport {
+        let c = engine.configuration
+        report.days = days.values.sorted { $0.key < $1.key }.map { var w = $0; w.limit = c.limits.daily; return w }
+        report.months = months.values.sorted { $0.key < $1.key }.map { var w = $0; w.limit = c.limits.monthly; return w }
+        report.overheadP50Nanos = histogram.quantile(0.5)
+        report.overheadP99Nanos = histogram.quantile(0.99)
+        report.dailyLimit = c.limits.daily
+        report.monthlyLimit = c.limits.monthly
+        report.timeZone = c.calendar.zoneName
+        return report
+    }
+
+    static func nanos(_ d: Duration) -> Int64 { d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
+}

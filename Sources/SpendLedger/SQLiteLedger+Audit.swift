@@ -1,0 +1,89 @@
+import GRDB
+import ModelSelection
+
+extension SQLiteLedger {
+    /// Spend, counts, tokens and open reservations, grouped, from the entries themselves.
+    /// - Parameters:
+    ///   - grouping: How rows are grouped.
+    ///   - since: The first day (`YYYY-MM-DD`, window day keys), inclusive.
+    ///   - until: The last day, inclusive.
+    /// - Returns: The rows and their totals.
+    /// - Throws: ``LedgerError``.
+    public func audit(by grouping: AuditGrouping, since: String? = nil, until: String? = nil) throws -> AuditReport {
+        let groupSQL: String
+        var groupArgs: [any DatabaseValueConvertible] = []
+        switch grouping.base {
+        case .day: groupSQL = "day_key"
+        case .month: groupSQL = "month_key"
+        case .model: groupSQL = "CASE WHEN model = '' THEN '(none)' ELSE model END"
+        case .tier: groupSQL = "tier"
+        case .task: groupSQL = "COALESCE(task_kind, '(none)')"
+        case .tag(let key):
+            groupSQL = "COALESCE(json_extract(tags, ?), '(none)')"
+            groupArgs.append("$.\"\(key.replacingOccurrences(of: "\"", with: ""))\"")
+        }
+        var whereSQL = "1"
+        var whereArgs: [any DatabaseValueConvertible] = []
+        if let since {
+            whereSQL += " AND day_key >= ?"
+            whereArgs.append(since)
+        }
+        if let until {
+            whereSQL += " AND day_key <= ?"
+            whereArgs.append(until)
+        }
+        let sql = """
+            SELECT \(groupSQL) AS g,
+                SUM(status = 'settled'),
+                COALESCE(SUM(CASE WHEN status = 'settled' THEN actual_cost END), 0),
+                COALESCE(SUM(CASE WHEN status = 'settled' AND critical THEN actual_cost END), 0),
+                COALESCE(SUM(CASE WHEN status = 'settled' THEN actual_input_tokens END), 0),
+                COALESCE(SUM(CASE WHEN status = 'settled' THEN actual_output_tokens END), 0),
+                SUM(status = 'settled' AND usage_estimated),
+                SUM(status = 'refused'), SUM(status = 'released'), SUM(status = 'expired'), SUM(status = 'reserved'),
+                COALESCE(SUM(CASE WHEN status = 'reserved' THEN est_cost END), 0),
+                SUM(status = 'settled' AND critical AND over_limit)
+            FROM entry WHERE \(whereSQL) GROUP BY g ORDER BY g
+            """
+        return try read { db in
+            var limits: [String: Int64?] = [:]
+            if case .day = grouping.base {
+                for r in try Row.fetchAll(db, sql: "SELECT key, limit_micros FROM budget_window WHERE period = 'day'") { limits[r[0]] = r[1] as Int64? }
+            } else if case .month = grouping.base {
+                for r in try Row.fetchAll(db, sql: "SELECT key, limit_micros FROM budget_window WHERE period = 'month'") { limits[r[0]] = r[1] as Int64? }
+            }
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(groupArgs + whereArgs)).map { r -> AuditRow in
+                let g: String = r[0] ?? "(none)"
+                return AuditRow(
+                    group: g, calls: r[1] ?? 0, spend: .init(micros: r[2]), criticalSpend: .init(micros: r[3]), inputTokens: r[4],
+                    outputTokens: r[5], estimatedCalls: r[6] ?? 0, refused: r[7] ?? 0, released: r[8] ?? 0, expired: r[9] ?? 0,
+                    openReservations: r[10] ?? 0, openReserved: .init(micros: r[11]), overBudgetCritical: r[12] ?? 0,
+                    limit: (limits[g] ?? nil).map(MicroDollars.init(micros:)))
+            }
+            var t = AuditRow(
+                group: "total", calls: 0, spend: .zero, criticalSpend: .zero, inputTokens: 0, outputTokens: 0, estimatedCalls: 0, refused: 0,
+                released: 0, expired: 0, openReservations: 0, openReserved: .zero, overBudgetCritical: 0, limit: nil)
+            for r in rows {
+                t.calls += r.calls
+                t.spend += r.spend
+                t.criticalSpend += r.criticalSpend
+                t.inputTokens += r.inputTokens
+                t.outputTokens += r.outputTokens
+                t.estimatedCalls += r.estimatedCalls
+                t.refused += r.refused
+                t.released += r.released
+                t.expired += r.expired
+                t.openReservations += r.openReservations
+                t.openReserved += r.openReserved
+                t.overBudgetCritical += r.overBudgetCritical
+            }
+            let recorded = try Row.fetchAll(db, sql: "SELECT effective_at, daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id").map { r in
+                RecordedLimits(
+                    effectiveAt: LedgerStore.date(r[0]),
+                    limits: BudgetLimits(daily: (r[1] as Int64?).map(MicroDollars.init(micros:)), monthly: (r[2] as Int64?).map(MicroDollars.init(micros:))),
+                    timeZone: r[3])
+            }
+            return AuditReport(grouping: grouping, rows: rows, totals: t, limits: recorded)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import BATSCommands
+
+@main
+extension BATSCommand {}
