@@ -53,11 +53,11 @@ extension BATSCommand {
 
         func validate() throws {
             if (workload == nil) == (fromLedger == nil) { throw ValidationError("give a workload file or --from-ledger PATH (one of them)") }
-            if let workload, !FileManager.default.fileExists(atPath: workload) { throw ValidationError("no workload file at '\(workload)'") }
-            if let fromLedger, !FileManager.default.fileExists(atPath: fromLedger) { throw ValidationError("no ledger at '\(fromLedger)'") }
             guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be between 0 and 1, got \(failureRate)") }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
             if format == .csv { throw ValidationError("--format must be table or json") }
+            if let workload, !FileManager.default.fileExists(atPath: workload) { throw ValidationError("no workload file at '\(workload)'") }
+            if let fromLedger, !FileManager.default.fileExists(atPath: fromLedger) { throw ValidationError("no ledger at '\(fromLedger)'") }
         }
 
         func run() async throws {

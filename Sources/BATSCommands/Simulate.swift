@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import ModelSelection
+import Replay
+import SpendLedger
+
+extension BATSCommand {
+    /// `bats simulate`: a burst of concurrent routed calls against a ledger file, with injected faults.
+    struct Simulate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run many concurrent routed calls through the real router and ledger against a simulated provider.",
+            discussion: """
+                For stress and crash testing: seeded provider failures (429, 503, timeouts), slow calls and cancellations. \
+                Prints one line of JSON: ok, refused, failed, cancelled, and reservation latency percentiles in µs.
+                """,
+            shouldDisplay: false)
+
+        @Option(help: "The ledger file (created if missing).")
+        var ledger: String
+
+        @Option(help: "How many routed calls to make.")
+        var tasks: Int = 1_000
+
+        @Option(help: "How many calls run at once.")
+        var concurrency: Int = 64
+
+        @Option(help: "Chance (0...1) that one provider attempt fails with a 429, 503 or timeout.")
+        var failureRate: Double = 0.1
+
+        @Option(help: "Chance (0...1) that one provider attempt is slow.")
+        var slowRate: Double = 0.05
+
+        @Option(help: "Chance (0...1) that a call is cancelled mid-flight.")
+        var cancelRate: Double = 0.05
+
+        @Option(help: "Share (0...1) of CRITICAL calls.")
+        var criticalShare: Double = 0.05
+
+        @Option(help: "Seed of the task mix and of the provider's draws.")
+        var seed: UInt64 = 1
+
+        @Option(help: "Milliseconds a slow call (or a timeout) takes.")
+        var slowMs: Int = 200
+
+        @Option(help: "Seconds before an open reservation is taken for abandoned.")
+        var reservationTtl: Int = 900
+
+        @Option(help: "Milliseconds a write waits for another process's lock.")
+        var busyTimeoutMs: Int = 10_000
+
+        @Option(help: "Prefix of request ids (default sim-SEED).")
+        var requestPrefix: String?
+
+        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        var prices: String?
+
+        @OptionGroup var budget: BudgetOptions
+
+        func validate() throws {
+            guard tasks >= 0 else { throw ValidationError("--tasks must not be negative") }
+            guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+            for (flag, v) in [("--failure-rate", failureRate), ("--slow-rate", slowRate), ("--cancel-rate", cancelRate), ("--critical-share", criticalShare)] {
+                guard (0...1).contains(v) else { throw ValidationError("\(flag) must be between 0 and 1, got \(v)") }
+            }
+            guard slowMs >= 0, reservationTtl > 0, busyTimeoutMs >= 0 else {
+                throw ValidationError("--slow-ms and --busy-timeout-ms must not be negative; --reservation-ttl must be positive")
+            }
+        }
+
+        func run() async throws {
+            let selector = try ModelSelector(catalog: try loadCatalog(prices))
+            let store = try SQLiteLedger(
+                path: ledger,
+                configuration: .init(
+                    limits: budget.limits, calendar: budget.calendar ?? BudgetCalendar(), reservationTimeToLive: .seconds(reservationTtl),
+                    busyTimeout: .milliseconds(busyTimeoutMs)))
+            let gateway = SimulatedGateway(
+                configuration: .init(failureRate: failureRate, slowRate: slowRate, slowLatency: .milliseconds(slowMs), seed: seed))
+            let simulation = LoadSimulation(
+                selector: selector, gateway: gateway,
+                configuration: .init(
+                    tasks: tasks, concurrency: concurrency, criticalShare: criticalShare, cancelRate: cancelRate, seed: seed,
+                    requestIDPrefix: requestPrefix))
+            let report = await simulation.run(ledger: store)
+            print(report.json())
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import BATS
+import BATSTestSupport
+import Foundation
+import Gateway
+import GatewayHTTP
+import ModelSelection
+import SpendLedger
+import Testing
+
+@Suite("Embedding example and router over HTTP")
+struct EmbeddingExampleTests {
+    static let reply = """
+        {"id":"chatcmpl-1","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant","content":"bid 189.20 ask 189.24"},"finish_reason":"stop"}],"usage":{"prompt_tokens":31,"completion_tokens":9,"total_tokens":40}}
+        """
+
+    @Test("The README's embedding example works against an OpenAI-compatible server")
+    func readmeExample() async throws {
+        try await LoopbackGatewayServer.withServer { server in
+            server.setFallback(.json(Self.reply))
+            let dir = try LedgerFixture.tempDir()
+            defer { try? FileManager.default.removeItem(at: dir) }
+
+            // The README's code, with the loopback server's address in the environment.
+            let selector = try ModelSelector(catalog: try ModelCatalog.bundled())
+            let ledger = try SQLiteLedger(
+                path: dir.appendingPathComponent("spend.sqlite").path,
+                configuration: .init(
+                    limits: BudgetLimits(daily: .dollars(50), monthly: .dollars(1_000)),
+                    calendar: try BudgetCalendar(timeZoneIdentifier: "America/New_York")))
+            let gateway = GatewayClient.Configuration.fromEnvironment(["LLM_GATEWAY_BASE_URL": server.baseURL, "TARS_API_KEY": fakeAPIKey])
+
+            let record = try await withGatewayClient(configuration: gateway) { client in
+                let router = Router(selector: selector, ledger: ledger, gateway: client)
+                let reply = try await router.complete(
+                    RoutedTask(
+                        kind: "parse_market_data",
+                        request: ChatRequest(messages: [.user("Extract bid/ask from: AAPL 189.20/189.24")]),
+                        tags: ["agent": "scanner"]))
+                #expect(reply.response.text == "bid 189.20 ask 189.24")
+                return reply.record
+            }
+            #expect(record.model == .deepseekV3 && record.reason == .preferred)
+            #expect(record.cost == ModelCatalogCost.v3(31, 9))
+            let sent = try #require(server.requests.first)
+            #expect(sent.header("authorization") == "Bearer \(fakeAPIKey)")
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
+            #expect(body["model"] as? String == "deepseek-chat" && body["max_tokens"] as? Int == 512)
+        }
+    }
+
+    @Test("After a 503 the router falls to the next model; CRITICAL stays on Opus")
+    func fallbackOverHTTP() async throws {
+        let retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(10))
+        try await withLoopbackClient(retry: retry) { server, client in
+            let unavailable = ScriptedResponse.error(status: 503, message: "overloaded", type: "server_error")
+            server.enqueue([unavailable, unavailable, .json(Self.reply)])
+            let ledger = try SQLiteLedger.inMemory()
+            let router = Router(selector: LedgerFixture.selector, ledger: ledger, gateway: client)
+            let medium = try await router.complete(RoutedTask(kind: "analyze_technicals", request: ChatRequest(messages: [.user("RSI?")])))
+            #expect(medium.record.model == .deepseekV3 && medium.record.reason == .downgradedForProviderFailure)
+            #expect(server.requests.map(\.model) == ["mistral-medium-2505", "mistral-medium-2505", "deepseek-chat"])
+            #expect(try ledger.entries(status: .released).count == 1)
+
+            server.enqueue([unavailable, unavailable, unavailable, .json(Self.reply)])
+            let before = server.requests.count
+            let trade = try await router.complete(RoutedTask(kind: "execute_trade", request: ChatRequest(messages: [.user("BUY 10 AAPL")])))
+            #expect(trade.record.model == .claudeOpus && trade.record.attempts.count == 2)
+            #expect(server.requests.dropFirst(before).allSatisfy { $0.model == "claude-opus-4-1" })
+            #expect(try ledger.entries(status: .reserved).isEmpty)
+        }
+    }
+}
+
+enum ModelCatalogCost {
+    static func v3(_ input: Int, _ output: Int) -> MicroDollars {
+        LedgerFixture.catalog.cost(of: .deepseekV3, inputTokens: input, outputTokens: output)!
+    }
+}
+
+extension LoopbackGatewayServer.RecordedRequest {
+    /// The `model` field of a JSON request body.
+    var model: String? {
+        (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["model"] as? String
+    }
+}
