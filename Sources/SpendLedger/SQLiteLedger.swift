@@ -7,7 +7,8 @@ import Synchronization
 /// The spend ledger in an SQLite file (GRDB `DatabasePool`, WAL): reservations, settlements and running totals
 /// per budget window.
 ///
-/// Every write is one IMMEDIATE transaction, so processes sharing the file serialize on SQLite's write lock.
+/// Every write is one IMMEDIATE transaction behind a cross-process write gate (`flock` on `PATH.lock`), so processes
+/// sharing the file take turns on SQLite's write lock instead of starving one another.
 /// Reservations check and update the running totals of the day and month windows; they never scan entries,
 /// so their cost does not grow with the ledger.
 public struct SQLiteLedger: BudgetLedger {
@@ -52,6 +53,8 @@ public struct SQLiteLedger: BudgetLedger {
     public var calendar: BudgetCalendar { configuration.calendar }
 
     let writer: any DatabaseWriter
+    /// Queues writers of several processes fairly (`nil` in memory).
+    let gate: WriteGate?
     private let windowCache: WindowCacheBox
 
     /// Opens (creating if needed) a ledger file, migrates it and reclaims expired reservations.
@@ -74,7 +77,7 @@ public struct SQLiteLedger: BudgetLedger {
         } catch {
             throw Self.map(error, path: path)
         }
-        try self.init(writer: pool, path: path, configuration: configuration, now: now, logger: logger)
+        try self.init(writer: pool, gate: try WriteGate(path: path + ".lock"), path: path, configuration: configuration, now: now, logger: logger)
         lock.unlock()
     }
 
@@ -87,11 +90,12 @@ public struct SQLiteLedger: BudgetLedger {
         try configuration.validate()
         let queue: DatabaseQueue
         do { queue = try DatabaseQueue(configuration: grdbConfiguration(configuration)) } catch { throw map(error, path: nil) }
-        return try SQLiteLedger(writer: queue, path: nil, configuration: configuration, now: now, logger: nil)
+        return try SQLiteLedger(writer: queue, gate: nil, path: nil, configuration: configuration, now: now, logger: nil)
     }
 
-    private init(writer: any DatabaseWriter, path: String?, configuration: Configuration, now: Date, logger: Logger?) throws {
+    private init(writer: any DatabaseWriter, gate: WriteGate?, path: String?, configuration: Configuration, now: Date, logger: Logger?) throws {
         self.writer = writer
+        self.gate = gate
         self.path = path
         self.configuration = configuration
         self.windowCache = WindowCacheBox()
@@ -121,11 +125,12 @@ public struct SQLiteLedger: BudgetLedger {
     /// - Parameter configuration: The new configuration; nothing is recorded.
     /// - Returns: A ledger sharing this one's connection.
     public func reconfigured(_ configuration: Configuration) -> SQLiteLedger {
-        SQLiteLedger(writer: writer, path: path, configuration: configuration, windowCache: WindowCacheBox())
+        SQLiteLedger(writer: writer, gate: gate, path: path, configuration: configuration, windowCache: WindowCacheBox())
     }
 
-    private init(writer: any DatabaseWriter, path: String?, configuration: Configuration, windowCache: WindowCacheBox) {
+    private init(writer: any DatabaseWriter, gate: WriteGate?, path: String?, configuration: Configuration, windowCache: WindowCacheBox) {
         self.writer = writer
+        self.gate = gate
         self.path = path
         self.configuration = configuration
         self.windowCache = windowCache
@@ -212,8 +217,21 @@ public struct SQLiteLedger: BudgetLedger {
         windowCache.cache.withLock { $0.windows(for: date, calendar: configuration.calendar) }
     }
 
+    /// One IMMEDIATE write transaction, behind the cross-process ``WriteGate`` when the ledger is a file.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try writer.write(body) } catch { throw Self.map(error, path: path) }
+        do {
+            guard let gate else { return try writer.write(body) }
+            return try writer.writeWithoutTransaction { db in
+                try gate.withLock {
+                    var result: T?
+                    try db.inTransaction(.immediate) {
+                        result = try body(db)
+                        return .commit
+                    }
+                    return result!
+                }
+            }
+        } catch { throw Self.map(error, path: path) }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
