@@ -13,7 +13,11 @@ struct FileLock: ~Copyable {
     init(path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw LedgerError(kind: .cannotOpen, path: path, message: "cannot create lock file (errno \(errno))")
+            let e = errno
+            if e == EROFS || e == EACCES || e == EPERM {
+                throw LedgerError(kind: .readOnly, path: path, message: "the ledger's folder or lock file is read-only (errno \(e)); the ledger needs write access")
+            }
+            throw LedgerError(kind: .cannotOpen, path: path, message: "cannot create lock file (errno \(e))")
         }
         while flock(fd, LOCK_EX) != 0 {
             if errno == EINTR { continue }
