@@ -279,9 +279,33 @@ enum LedgerStore {
     }
 
     static func decodeTags(_ json: String) -> [String: String] {
-        guard json != "{}", let data = json.data(using: .utf8),
+        if json == "{}" { return [:] }
+        if let fast = decodeCanonicalTags(json) { return fast }
+        guard let data = json.data(using: .utf8),
             let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return [:] }
         return o.compactMapValues { $0 as? String }
+    }
+
+    /// Decodes tags written by ``encodeTags(_:)`` when they hold no escapes; `nil` sends the caller to the full parser.
+    static func decodeCanonicalTags(_ json: String) -> [String: String]? {
+        var u = Substring(json).utf8[...]
+        guard u.first == UInt8(ascii: "{"), u.last == UInt8(ascii: "}"), !u.contains(UInt8(ascii: "\\")) else { return nil }
+        u = u.dropFirst().dropLast()
+        var out: [String: String] = [:]
+        func string(_ u: inout Substring.UTF8View.SubSequence) -> String? {
+            guard u.first == UInt8(ascii: "\""), let end = u.dropFirst().firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            let s = String(Substring(u[u.index(after: u.startIndex)..<end]))
+            u = u[u.index(after: end)...]
+            return s
+        }
+        while !u.isEmpty {
+            guard let k = string(&u), u.first == UInt8(ascii: ":") else { return nil }
+            u = u.dropFirst()
+            guard let v = string(&u) else { return nil }
+            out[k] = v
+            if u.first == UInt8(ascii: ",") { u = u.dropFirst() } else if !u.isEmpty { return nil }
+        }
+        return out
     }
 }

@@ -149,6 +149,17 @@ struct LedgerTests {
         #expect(try l.snapshotNow(at: F.utc("2026-11-20T23:30:00Z")).daily.settled == MicroDollars(micros: 900_000))
     }
 
+    @Test("Tags round-trip through the ledger, whatever characters they hold")
+    func tags() throws {
+        let l = try ledger(daily: nil, monthly: nil)
+        let t = F.task(.simple)
+        for tags in [["agent": "a1", "symbol": "AAPL"], ["a,b": "x:y", "q": "say \"hi\"", "back\\slash": "é🌍", "{": "}"], [:]] {
+            guard case .reserved(let r) = try l.reserveNow(ReservationRequest(requestID: "t", tags: tags), at: t0, choose: { F.selector.select(t, budget: $0) })
+            else { Issue.record("refused"); continue }
+            #expect(try l.entry(id: r.id)?.tags == tags)
+        }
+    }
+
     @Test("Limits in force are recorded")
     func recordedLimits() throws {
         let l = try ledger()
