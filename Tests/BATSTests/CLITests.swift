@@ -115,6 +115,25 @@ struct CLITests {
         #expect(models.status == 0 && models.stdout.contains("\"claude-opus\""))
     }
 
+    @Test("Azure trace import is deterministic and replays")
+    func azureImport() throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = try #require(
+            Bundle.module.url(forResource: "AzureLLMInferenceTrace_conv", withExtension: "csv", subdirectory: "Resources/traces/azure_llm_2023"))
+        let a = dir.appendingPathComponent("a.jsonl").path, b = dir.appendingPathComponent("b.jsonl").path
+        for out in [a, b] {
+            let r = try BATSBinary.run(["workload", "import", "azure", csv.path, "--mix", "simple=0.6,medium=0.3,critical=0.1", "--seed", "9", "--time-scale", "24", "-o", out])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(FileManager.default.contents(atPath: a) == FileManager.default.contents(atPath: b))
+        let replay = try BATSBinary.run(["replay", a, "--daily-budget", "1", "--monthly-budget", "10", "--format", "json"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect((report["tasks"] as? Int ?? 0) > 1_000)
+        #expect(report["critical_total"] as? Int == report["critical_on_opus"] as? Int)
+    }
+
     @Test("A malformed workload line names the file, line and field, and exits non-zero")
     func badWorkload() throws {
         let dir = try LedgerFixture.tempDir()
