@@ -1,3 +1,4 @@
+import BATSCommands
 import Foundation
 import ModelSelection
 import Replay
@@ -94,5 +95,42 @@ struct MultiProcessTests {
         // Both processes' request ids are in the one ledger.
         let prefixes = Set(try l.entries().map { $0.requestID.prefix(3) })
         #expect(prefixes.contains("p1-") && prefixes.contains("p2-"))
+    }
+}
+
+@Suite("bats simulate flags")
+struct SimulateCommandTests {
+    @Test(
+        "Bad simulate flags are usage errors",
+        arguments: [
+            (["simulate", "--ledger", "l", "--failure-rate", "2"], "--failure-rate must be between 0 and 1"),
+            (["simulate", "--ledger", "l", "--cancel-rate=-0.1"], "--cancel-rate must be between 0 and 1"),
+            (["simulate", "--ledger", "l", "--concurrency", "0"], "--concurrency must be at least 1"),
+            (["simulate", "--ledger", "l", "--daily-budget=-1"], "must not be negative"),
+            (["simulate", "--ledger", "l", "--monthly-budget", "lots"], "must be a dollar amount"),
+            (["simulate", "--ledger", "l", "--tz", "Europe/Atlantis"], "unknown time zone"),
+        ])
+    func usageErrors(arguments: [String], message: String) {
+        #expect {
+            _ = try BATSCommand.parseAsRoot(arguments)
+        } throws: { error in
+            BATSCommand.message(for: error).contains(message) && BATSCommand.exitCode(for: error) == .validationFailure
+        }
+    }
+
+    @Test("A zero budget is legal: only CRITICAL calls run")
+    func zeroBudget() async throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("l.sqlite").path
+        let o = try await BATSChild.run(
+            ["simulate", "--ledger", path, "--tasks", "200", "--critical-share", "0.2", "--failure-rate", "0", "--cancel-rate", "0",
+             "--slow-rate", "0", "--daily-budget", "0", "--monthly-budget", "0"], scratch: dir)
+        #expect(o.status == 0, "\(o.stderr)")
+        let r = try JSONDecoder().decode(LoadSimulation.Report.self, from: Data(o.stdout.utf8))
+        #expect(r.ok > 0 && r.ok + r.refused == 200)
+        let l = try LedgerInvariants.open(path)
+        #expect(try l.entries(status: .settled).allSatisfy { $0.tier == .critical })
+        try LedgerInvariants.expectHolds(l)
     }
 }
