@@ -25,30 +25,36 @@ enum LedgerStore {
 
     // MARK: - Snapshot
 
-    static func window(_ db: Database, period: String, key: String, limit: MicroDollars?) throws -> BudgetSnapshot.Window {
-        let stmt = try db.cachedStatement(sql: "SELECT settled, reserved, critical_settled FROM budget_window WHERE period = ? AND key = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [period, key]) else { return .init(key: key, limit: limit) }
-        return .init(
-            key: key, limit: limit, settled: MicroDollars(micros: row[0]), reserved: MicroDollars(micros: row[1]),
-            criticalSettled: MicroDollars(micros: row[2]))
-    }
-
     static func snapshot(_ db: Database, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window), limits: BudgetLimits) throws
         -> BudgetSnapshot
     {
-        BudgetSnapshot(
-            daily: try window(db, period: "day", key: w.day.key, limit: limits.daily),
-            monthly: try window(db, period: "month", key: w.month.key, limit: limits.monthly))
+        var snapshot = BudgetSnapshot(daily: .init(key: w.day.key, limit: limits.daily), monthly: .init(key: w.month.key, limit: limits.monthly))
+        let stmt = try db.cachedStatement(
+            sql: "SELECT period, settled, reserved, critical_settled FROM budget_window WHERE (period = 'day' AND key = ?) OR (period = 'month' AND key = ?)")
+        let rows = try Row.fetchCursor(stmt, arguments: [w.day.key, w.month.key])
+        while let row = try rows.next() {
+            let settled = MicroDollars(micros: row[1]), reserved = MicroDollars(micros: row[2]), critical = MicroDollars(micros: row[3])
+            if (row[0] as String) == "day" {
+                snapshot.daily.settled = settled
+                snapshot.daily.reserved = reserved
+                snapshot.daily.criticalSettled = critical
+            } else {
+                snapshot.monthly.settled = settled
+                snapshot.monthly.reserved = reserved
+                snapshot.monthly.criticalSettled = critical
+            }
+        }
+        return snapshot
     }
 
     // MARK: - Reserve
 
     static func reserve(
         _ db: Database, _ request: ReservationRequest, at date: Date, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window),
-        configuration c: SQLiteLedger.Configuration, choose: (BudgetSnapshot) -> Selection
+        configuration c: SQLiteLedger.Configuration, checkExpired: Bool, choose: (BudgetSnapshot) -> Selection
     ) throws -> ReservationOutcome {
         let now = micros(date)
-        try reclaimIfDue(db, now: now)
+        if checkExpired { try reclaimIfDue(db, now: now) }
         let snapshot = try self.snapshot(db, windows: w, limits: c.limits)
         let selection = choose(snapshot)
         let (lastID, prevHash) = try lastEntry(db)
@@ -170,7 +176,14 @@ enum LedgerStore {
     }
 
     static func settle(_ db: Database, _ id: Int64, _ s: Settlement, at date: Date) throws -> LedgerEntry {
-        let e = try openEntry(db, id)
+        let stmt = try db.cachedStatement(sql: "SELECT \(LedgerQueries.entryColumns), hash FROM entry WHERE id = ?")
+        guard let row = try Row.fetchOne(stmt, arguments: [id]) else {
+            throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
+        }
+        var entry = LedgerQueries.entry(row)
+        let e = OpenEntry(
+            status: entry.status, estCost: entry.estimatedCost.rawValue, critical: entry.critical, day: entry.dayKey, month: entry.monthKey,
+            hash: row[LedgerQueries.entryColumnCount])
         guard e.status == .reserved || e.status == .expired else {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
@@ -186,13 +199,22 @@ enum LedgerStore {
         let seal = sealHash(
             hash: e.hash, status: .settled, actualIn: s.inputTokens, actualOut: s.outputTokens, cached: s.cachedInputTokens,
             actualCost: cost.rawValue, estimated: s.estimated, finishedAt: now, overLimit: overLimit, error: nil)
-        let stmt = try db.cachedStatement(
+        let update = try db.cachedStatement(
             sql: """
                 UPDATE entry SET status = 'settled', finished_at = ?, actual_input_tokens = ?, actual_output_tokens = ?, cached_input_tokens = ?,
                     actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
                 """)
-        try stmt.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
-        return try LedgerQueries.entry(db, id: id)!
+        try update.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
+        entry.status = .settled
+        entry.finishedAt = Self.date(now)
+        entry.actualInputTokens = s.inputTokens
+        entry.actualOutputTokens = s.outputTokens
+        entry.cachedInputTokens = s.cachedInputTokens
+        entry.actualCost = cost
+        entry.usageEstimated = s.estimated
+        entry.overLimit = overLimit
+        entry.error = nil
+        return entry
     }
 
     static func release(_ db: Database, _ id: Int64, error: String?, at date: Date) throws {

@@ -55,7 +55,7 @@ public struct SQLiteLedger: BudgetLedger {
     let writer: any DatabaseWriter
     /// Queues writers of several processes fairly (`nil` in memory).
     let gate: WriteGate?
-    private let windowCache: WindowCacheBox
+    let windowCache: WindowCacheBox
 
     /// Opens (creating if needed) a ledger file, migrates it and reclaims expired reservations.
     ///
@@ -165,8 +165,9 @@ public struct SQLiteLedger: BudgetLedger {
     /// The ledger's writes are never cancelled half-way: once started they commit or roll back.
     public func reserveNow(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         let w = windows(for: date)
+        let check = windowCache.shouldCheckExpired(at: date)
         return try write { db in
-            try LedgerStore.reserve(db, request, at: date, windows: w, configuration: configuration, choose: choose)
+            try LedgerStore.reserve(db, request, at: date, windows: w, configuration: configuration, checkExpired: check, choose: choose)
         }
     }
 
@@ -279,6 +280,19 @@ extension SQLiteLedger.Configuration {
 
 final class WindowCacheBox: Sendable {
     let cache = Mutex(WindowCache())
+    /// The last time (µs) a reservation looked for expired reservations.
+    private let lastExpiryCheck = Mutex(Int64.min)
+
+    /// Whether a reservation at `date` should look for expired reservations: at most once a second of call time
+    /// (reading a window always does).
+    func shouldCheckExpired(at date: Date) -> Bool {
+        let now = LedgerStore.micros(date)
+        return lastExpiryCheck.withLock { last in
+            guard now >= last &+ 1_000_000 || now < last else { return false }
+            last = now
+            return true
+        }
+    }
 }
 
 /// A busy handler that retries with short, jittered sleeps (50 µs growing by 10 µs a try to 1 ms, plus up to 200 µs
@@ -314,7 +328,9 @@ public struct LedgerBatch {
     public mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws
         -> ReservationOutcome
     {
-        try LedgerStore.reserve(db, request, at: date, windows: ledger.windows(for: date), configuration: ledger.configuration, choose: choose)
+        try LedgerStore.reserve(
+            db, request, at: date, windows: ledger.windows(for: date), configuration: ledger.configuration,
+            checkExpired: ledger.windowCache.shouldCheckExpired(at: date), choose: choose)
     }
 
     /// Settles, as ``SQLiteLedger/settle(_:_:at:)``, inside the batch.
