@@ -51,13 +51,15 @@ enum LedgerStore {
 
     static func reserve(
         _ db: Database, _ request: ReservationRequest, at date: Date, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window),
-        configuration c: SQLiteLedger.Configuration, checkExpired: Bool, choose: (BudgetSnapshot) -> Selection
+        configuration c: SQLiteLedger.Configuration, checkExpired: Bool, chainHead: inout (id: Int64, hash: String)?,
+        choose: (BudgetSnapshot) -> Selection
     ) throws -> ReservationOutcome {
         let now = micros(date)
         if checkExpired { try reclaimIfDue(db, now: now) }
         let snapshot = try self.snapshot(db, windows: w, limits: c.limits)
         let selection = choose(snapshot)
-        let (lastID, prevHash) = try lastEntry(db)
+        // Inside one batch transaction nobody else writes, so the chain head can be carried from the previous insert.
+        let (lastID, prevHash) = try chainHead ?? lastEntry(db)
         let id = lastID + 1
         let tags = encodeTags(request.tags)
         let critical = selection.tier == .critical
@@ -72,6 +74,7 @@ enum LedgerStore {
                 db, id: id, request: request, tier: selection.tier, model: "", createdAt: now, expiresAt: nil, day: w.day.key, month: w.month.key,
                 estIn: selection.inputTokens, estOut: 0, estCost: 0, status: .refused, critical: critical, reason: selection.reason, tags: tags,
                 error: refusalNote, finishedAt: now, prevHash: prevHash, hash: hash, seal: seal)
+            chainHead = (id, hash)
             return .refused(selection, snapshot: snapshot, entryID: id)
         }
 
@@ -87,19 +90,21 @@ enum LedgerStore {
         }
         let upsert = try db.cachedStatement(
             sql: """
-                INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)
                 ON CONFLICT (period, key) DO UPDATE SET
                     reserved = reserved + excluded.reserved,
                     critical_reserved = critical_reserved + excluded.critical_reserved,
                     limit_micros = excluded.limit_micros
                 """)
         let criticalAmount = critical ? estimate.rawValue : 0
-        try upsert.execute(arguments: ["day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount])
-        try upsert.execute(arguments: ["month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount])
+        try upsert.execute(arguments: [
+            "day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount,
+            "month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount,
+        ])
 
         let ttl = c.reservationTimeToLive.components
         let expires = now + ttl.seconds * 1_000_000 + ttl.attoseconds / 1_000_000_000_000
-        let inputTokens = estimatedInput(selection)
+        let inputTokens = selection.inputTokens
         let hash = entryHash(
             id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, dayKey: w.day.key, monthKey: w.month.key, estIn: inputTokens,
             estOut: selection.maxOutputTokens, estCost: estimate.rawValue, critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash)
@@ -107,10 +112,9 @@ enum LedgerStore {
             db, id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, expiresAt: expires, day: w.day.key,
             month: w.month.key, estIn: inputTokens, estOut: selection.maxOutputTokens, estCost: estimate.rawValue, status: .reserved,
             critical: critical, reason: selection.reason, tags: tags, error: nil, finishedAt: nil, prevHash: prevHash, hash: hash, seal: nil)
+        chainHead = (id, hash)
         return .reserved(Reservation(id: id, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
     }
-
-    static func estimatedInput(_ s: Selection) -> Int { s.inputTokens }
 
     static func refusalText(_ s: Selection) -> String {
         guard let r = s.refusal else { return "refused" }
@@ -168,22 +172,15 @@ enum LedgerStore {
             sql: """
                 UPDATE budget_window SET reserved = reserved - ?, settled = settled + ?,
                     critical_reserved = critical_reserved - ?, critical_settled = critical_settled + ?
-                WHERE period = ? AND key = ?
+                WHERE (period = 'day' AND key = ?) OR (period = 'month' AND key = ?)
                 """)
         let cu = e.critical ? unreserve : 0, cs = e.critical ? settle : 0
-        try stmt.execute(arguments: [unreserve, settle, cu, cs, "day", e.day])
-        try stmt.execute(arguments: [unreserve, settle, cu, cs, "month", e.month])
+        try stmt.execute(arguments: [unreserve, settle, cu, cs, e.day, e.month])
     }
 
-    static func settle(_ db: Database, _ id: Int64, _ s: Settlement, at date: Date) throws -> LedgerEntry {
-        let stmt = try db.cachedStatement(sql: "SELECT \(LedgerQueries.entryColumns), hash FROM entry WHERE id = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [id]) else {
-            throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
-        }
-        var entry = LedgerQueries.entry(row)
-        let e = OpenEntry(
-            status: entry.status, estCost: entry.estimatedCost.rawValue, critical: entry.critical, day: entry.dayKey, month: entry.monthKey,
-            hash: row[LedgerQueries.entryColumnCount])
+    /// Settles a reservation; returns whether a critical call pushed a window over its limit.
+    static func settle(_ db: Database, _ id: Int64, _ s: Settlement, at date: Date) throws -> Bool {
+        let e = try openEntry(db, id)
         guard e.status == .reserved || e.status == .expired else {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
@@ -205,16 +202,7 @@ enum LedgerStore {
                     actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
                 """)
         try update.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
-        entry.status = .settled
-        entry.finishedAt = Self.date(now)
-        entry.actualInputTokens = s.inputTokens
-        entry.actualOutputTokens = s.outputTokens
-        entry.cachedInputTokens = s.cachedInputTokens
-        entry.actualCost = cost
-        entry.usageEstimated = s.estimated
-        entry.overLimit = overLimit
-        entry.error = nil
-        return entry
+        return overLimit
     }
 
     static func release(_ db: Database, _ id: Int64, error: String?, at date: Date) throws {

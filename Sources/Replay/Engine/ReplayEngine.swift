@@ -111,7 +111,8 @@ public struct ReplayEngine: Sendable {
 /// Ledger writes of a replay, committed per call or inside a batch.
 protocol ReplayLedgerOps {
     mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome
-    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry
+    /// Returns whether a critical call pushed a window over its limit.
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool
     mutating func release(_ id: Int64, error: String?, at date: Date) throws
 }
 
@@ -120,7 +121,10 @@ struct PerCallOps: ReplayLedgerOps {
     mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         try ledger.reserveNow(request, at: date, choose: choose)
     }
-    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry { try ledger.settleNow(id, settlement, at: date) }
+    // One transaction, without reading the entry back.
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool {
+        try ledger.batch { try $0.settle(id, settlement, at: date) }
+    }
     mutating func release(_ id: Int64, error: String?, at date: Date) throws { try ledger.releaseNow(id, error: error, at: date) }
 }
 
@@ -129,6 +133,6 @@ struct BatchOps: ReplayLedgerOps {
     mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         try batch.reserve(request, at: date, choose: choose)
     }
-    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry { try batch.settle(id, settlement, at: date) }
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool { try batch.settle(id, settlement, at: date) }
     mutating func release(_ id: Int64, error: String?, at date: Date) throws { try batch.release(id, error: error, at: date) }
 }

@@ -93,20 +93,20 @@ struct ReplayState {
             let output = min(t.outputTokens, r.selection.maxOutputTokens)
             let info = catalog.model(model)!
             let cost = catalog.cost(of: info, inputTokens: t.inputTokens, outputTokens: output)
-            let entry = try ops.settle(r.id, Settlement(inputTokens: t.inputTokens, outputTokens: output, cost: cost), at: date)
-            tally(entry: entry, model: model, cost: cost, input: t.inputTokens, output: output, critical: critical, day: r.dayKey, month: r.monthKey)
+            let overLimit = try ops.settle(r.id, Settlement(inputTokens: t.inputTokens, outputTokens: output, cost: cost), at: date)
+            tally(model: model, cost: cost, input: t.inputTokens, output: output, critical: critical, day: r.dayKey, month: r.monthKey)
             tierGroup.cost += cost
             tierGroup.inputTokens += t.inputTokens
             tierGroup.outputTokens += output
             if r.selection.reason == .downgradedForBudget { report.downgrades += 1 }
             if fellBack { report.providerFallbacks += 1 }
             if critical, model == selector.criticalModel { report.criticalOnPinnedModel += 1 }
-            if entry.overLimit { report.criticalOverBudget += 1 }
+            if overLimit { report.criticalOverBudget += 1 }
             return
         }
     }
 
-    private mutating func tally(entry: LedgerEntry, model: ModelID, cost: MicroDollars, input: Int, output: Int, critical: Bool, day: String, month: String) {
+    private mutating func tally(model: ModelID, cost: MicroDollars, input: Int, output: Int, critical: Bool, day: String, month: String) {
         report.cost += cost
         var g = report.byModel[model.rawValue, default: .init()]
         g.tasks += 1
