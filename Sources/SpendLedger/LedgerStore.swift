@@ -25,10 +25,21 @@ enum LedgerStore {
 
     // MARK: - Snapshot
 
-    static func snapshot(_ db: Database, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window), limits: BudgetLimits) throws
-        -> BudgetSnapshot
-    {
+    static func snapshot(
+        _ db: Database, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window), limits: BudgetLimits,
+        cache: inout LedgerBatchCache?
+    ) throws -> BudgetSnapshot {
         var snapshot = BudgetSnapshot(daily: .init(key: w.day.key, limit: limits.daily), monthly: .init(key: w.month.key, limit: limits.monthly))
+        if cache != nil {
+            let d = try cache!.window(db, period: "day", key: w.day.key), m = try cache!.window(db, period: "month", key: w.month.key)
+            snapshot.daily.settled = .init(micros: d.settled)
+            snapshot.daily.reserved = .init(micros: d.reserved)
+            snapshot.daily.criticalSettled = .init(micros: d.criticalSettled)
+            snapshot.monthly.settled = .init(micros: m.settled)
+            snapshot.monthly.reserved = .init(micros: m.reserved)
+            snapshot.monthly.criticalSettled = .init(micros: m.criticalSettled)
+            return snapshot
+        }
         let stmt = try db.cachedStatement(
             sql: "SELECT period, settled, reserved, critical_settled FROM budget_window WHERE (period = 'day' AND key = ?) OR (period = 'month' AND key = ?)")
         let rows = try Row.fetchCursor(stmt, arguments: [w.day.key, w.month.key])
@@ -51,15 +62,15 @@ enum LedgerStore {
 
     static func reserve(
         _ db: Database, _ request: ReservationRequest, at date: Date, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window),
-        configuration c: SQLiteLedger.Configuration, checkExpired: Bool, chainHead: inout (id: Int64, hash: String)?,
+        configuration c: SQLiteLedger.Configuration, checkExpired: Bool, cache: inout LedgerBatchCache?,
         choose: (BudgetSnapshot) -> Selection
     ) throws -> ReservationOutcome {
         let now = micros(date)
-        if checkExpired { try reclaimIfDue(db, now: now) }
-        let snapshot = try self.snapshot(db, windows: w, limits: c.limits)
+        if checkExpired { try reclaimIfDue(db, now: now, cache: &cache) }
+        let snapshot = try self.snapshot(db, windows: w, limits: c.limits, cache: &cache)
         let selection = choose(snapshot)
-        // Inside one batch transaction nobody else writes, so the chain head can be carried from the previous insert.
-        let (lastID, prevHash) = try chainHead ?? lastEntry(db)
+        // Inside one batch transaction nobody else writes, so the chain head is carried from the previous insert.
+        let (lastID, prevHash) = try cache?.chainHead ?? lastEntry(db)
         let id = lastID + 1
         let tags = encodeTags(request.tags)
         let critical = selection.tier == .critical
@@ -74,7 +85,7 @@ enum LedgerStore {
                 db, id: id, request: request, tier: selection.tier, model: "", createdAt: now, expiresAt: nil, day: w.day.key, month: w.month.key,
                 estIn: selection.inputTokens, estOut: 0, estCost: 0, status: .refused, critical: critical, reason: selection.reason, tags: tags,
                 error: refusalNote, finishedAt: now, prevHash: prevHash, hash: hash, seal: seal)
-            chainHead = (id, hash)
+            cache?.chainHead = (id, hash)
             return .refused(selection, snapshot: snapshot, entryID: id)
         }
 
@@ -88,19 +99,29 @@ enum LedgerStore {
                 }
             }
         }
-        let upsert = try db.cachedStatement(
-            sql: """
-                INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)
-                ON CONFLICT (period, key) DO UPDATE SET
-                    reserved = reserved + excluded.reserved,
-                    critical_reserved = critical_reserved + excluded.critical_reserved,
-                    limit_micros = excluded.limit_micros
-                """)
         let criticalAmount = critical ? estimate.rawValue : 0
-        try upsert.execute(arguments: [
-            "day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount,
-            "month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount,
-        ])
+        if cache != nil {
+            for (period, key, limit) in [("day", w.day.key, c.limits.daily?.rawValue), ("month", w.month.key, c.limits.monthly?.rawValue)] {
+                try cache!.change(db, period: period, key: key) { win in
+                    win.limit = limit
+                    win.reserved += estimate.rawValue
+                    win.criticalReserved += criticalAmount
+                }
+            }
+        } else {
+            let upsert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)
+                    ON CONFLICT (period, key) DO UPDATE SET
+                        reserved = reserved + excluded.reserved,
+                        critical_reserved = critical_reserved + excluded.critical_reserved,
+                        limit_micros = excluded.limit_micros
+                    """)
+            try upsert.execute(arguments: [
+                "day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount,
+                "month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount,
+            ])
+        }
 
         let ttl = c.reservationTimeToLive.components
         let expires = now + ttl.seconds * 1_000_000 + ttl.attoseconds / 1_000_000_000_000
@@ -112,7 +133,8 @@ enum LedgerStore {
             db, id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, expiresAt: expires, day: w.day.key,
             month: w.month.key, estIn: inputTokens, estOut: selection.maxOutputTokens, estCost: estimate.rawValue, status: .reserved,
             critical: critical, reason: selection.reason, tags: tags, error: nil, finishedAt: nil, prevHash: prevHash, hash: hash, seal: nil)
-        chainHead = (id, hash)
+        cache?.chainHead = (id, hash)
+        cache?.open[id] = OpenEntry(status: .reserved, estCost: estimate.rawValue, critical: critical, day: w.day.key, month: w.month.key, hash: hash)
         return .reserved(Reservation(id: id, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
     }
 
@@ -158,7 +180,8 @@ enum LedgerStore {
         var hash: String
     }
 
-    static func openEntry(_ db: Database, _ id: Int64) throws -> OpenEntry {
+    static func openEntry(_ db: Database, _ id: Int64, cache: inout LedgerBatchCache?) throws -> OpenEntry {
+        if let e = cache?.open.removeValue(forKey: id) { return e }
         let stmt = try db.cachedStatement(sql: "SELECT status, est_cost, critical, day_key, month_key, hash FROM entry WHERE id = ?")
         guard let row = try Row.fetchOne(stmt, arguments: [id]) else {
             throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
@@ -167,7 +190,20 @@ enum LedgerStore {
     }
 
     /// Moves amounts between a window's reserved and settled totals.
-    static func adjustWindows(_ db: Database, _ e: OpenEntry, unreserve: Int64, settle: Int64) throws {
+    static func adjustWindows(_ db: Database, _ e: OpenEntry, unreserve: Int64, settle: Int64, cache: inout LedgerBatchCache?) throws {
+        if cache != nil {
+            for (period, key) in [("day", e.day), ("month", e.month)] {
+                try cache!.change(db, period: period, key: key) { w in
+                    w.reserved -= unreserve
+                    w.settled += settle
+                    if e.critical {
+                        w.criticalReserved -= unreserve
+                        w.criticalSettled += settle
+                    }
+                }
+            }
+            return
+        }
         let stmt = try db.cachedStatement(
             sql: """
                 UPDATE budget_window SET reserved = reserved - ?, settled = settled + ?,
@@ -178,19 +214,44 @@ enum LedgerStore {
         try stmt.execute(arguments: [unreserve, settle, cu, cs, e.day, e.month])
     }
 
-    /// Settles a reservation; returns whether a critical call pushed a window over its limit.
-    static func settle(_ db: Database, _ id: Int64, _ s: Settlement, at date: Date) throws -> Bool {
-        let e = try openEntry(db, id)
+    /// Settles a reservation; returns whether a critical call pushed a window over its limit, and with `readBack`
+    /// the settled entry (read once, before the update).
+    static func settle(
+        _ db: Database, _ id: Int64, _ s: Settlement, at date: Date, cache: inout LedgerBatchCache?, readBack: Bool = false
+    ) throws -> (overLimit: Bool, entry: LedgerEntry?) {
+        var entry: LedgerEntry?
+        let e: OpenEntry
+        if readBack {
+            let stmt = try db.cachedStatement(sql: "SELECT \(LedgerQueries.entryColumns), hash FROM entry WHERE id = ?")
+            guard let row = try Row.fetchOne(stmt, arguments: [id]) else {
+                throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
+            }
+            let full = LedgerQueries.entry(row)
+            entry = full
+            e = OpenEntry(
+                status: full.status, estCost: full.estimatedCost.rawValue, critical: full.critical, day: full.dayKey, month: full.monthKey,
+                hash: row[LedgerQueries.entryColumnCount])
+            cache?.open[id] = nil
+        } else {
+            e = try openEntry(db, id, cache: &cache)
+        }
         guard e.status == .reserved || e.status == .expired else {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
         let cost = max(.zero, s.cost)
-        try adjustWindows(db, e, unreserve: e.status == .reserved ? e.estCost : 0, settle: cost.rawValue)
+        try adjustWindows(db, e, unreserve: e.status == .reserved ? e.estCost : 0, settle: cost.rawValue, cache: &cache)
         var overLimit = false
         if e.critical {
-            let stmt = try db.cachedStatement(
-                sql: "SELECT COUNT(*) FROM budget_window WHERE ((period = 'day' AND key = ?) OR (period = 'month' AND key = ?)) AND limit_micros IS NOT NULL AND settled > limit_micros")
-            overLimit = try Int.fetchOne(stmt, arguments: [e.day, e.month])! > 0
+            if cache != nil {
+                for (period, key) in [("day", e.day), ("month", e.month)] {
+                    let w = try cache!.window(db, period: period, key: key)
+                    if let limit = w.limit, w.settled > limit { overLimit = true }
+                }
+            } else {
+                let stmt = try db.cachedStatement(
+                    sql: "SELECT COUNT(*) FROM budget_window WHERE ((period = 'day' AND key = ?) OR (period = 'month' AND key = ?)) AND limit_micros IS NOT NULL AND settled > limit_micros")
+                overLimit = try Int.fetchOne(stmt, arguments: [e.day, e.month])! > 0
+            }
         }
         let now = micros(date)
         let seal = sealHash(
@@ -202,15 +263,26 @@ enum LedgerStore {
                     actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
                 """)
         try update.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
-        return overLimit
+        if entry != nil {
+            entry!.status = .settled
+            entry!.finishedAt = Self.date(now)
+            entry!.actualInputTokens = s.inputTokens
+            entry!.actualOutputTokens = s.outputTokens
+            entry!.cachedInputTokens = s.cachedInputTokens
+            entry!.actualCost = cost
+            entry!.usageEstimated = s.estimated
+            entry!.overLimit = overLimit
+            entry!.error = nil
+        }
+        return (overLimit, entry)
     }
 
-    static func release(_ db: Database, _ id: Int64, error: String?, at date: Date) throws {
-        let e = try openEntry(db, id)
+    static func release(_ db: Database, _ id: Int64, error: String?, at date: Date, cache: inout LedgerBatchCache?) throws {
+        let e = try openEntry(db, id, cache: &cache)
         guard e.status == .reserved || e.status == .expired else {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
-        if e.status == .reserved { try adjustWindows(db, e, unreserve: e.estCost, settle: 0) }
+        if e.status == .reserved { try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache) }
         let now = micros(date)
         let seal = sealHash(hash: e.hash, status: .released, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
         let stmt = try db.cachedStatement(sql: "UPDATE entry SET status = 'released', finished_at = ?, error = ?, seal = ? WHERE id = ?")
@@ -218,18 +290,19 @@ enum LedgerStore {
     }
 
     /// Expires reservations past their time-to-live, if any; cheap when none is due (a partial index holds open ones).
-    static func reclaimIfDue(_ db: Database, now: Int64) throws {
+    static func reclaimIfDue(_ db: Database, now: Int64, cache: inout LedgerBatchCache?) throws {
         let stmt = try db.cachedStatement(sql: "SELECT 1 FROM entry WHERE status = 'reserved' AND expires_at < ? LIMIT 1")
-        if try Int.fetchOne(stmt, arguments: [now]) != nil { _ = try reclaimExpired(db, now: now) }
+        if try Int.fetchOne(stmt, arguments: [now]) != nil { _ = try reclaimExpired(db, now: now, cache: &cache) }
     }
 
-    static func reclaimExpired(_ db: Database, now: Int64) throws -> Int {
+    static func reclaimExpired(_ db: Database, now: Int64, cache: inout LedgerBatchCache?) throws -> Int {
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT id, est_cost, critical, day_key, month_key, hash FROM entry WHERE status = 'reserved' AND expires_at < ?"),
             arguments: [now])
         for row in rows {
             let e = OpenEntry(status: .reserved, estCost: row[1], critical: row[2], day: row[3], month: row[4], hash: row[5])
-            try adjustWindows(db, e, unreserve: e.estCost, settle: 0)
+            cache?.open[row[0]] = nil
+            try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache)
             let error = "reservation expired after its time-to-live (its process stopped)"
             let seal = sealHash(hash: e.hash, status: .expired, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
             try db.cachedStatement(sql: "UPDATE entry SET status = 'expired', finished_at = ?, error = ?, seal = ? WHERE id = ?")

@@ -113,7 +113,8 @@ public struct SQLiteLedger: BudgetLedger {
             }
             let reclaimed = try writer.write { db in
                 if configuration.recordsLimits { try LedgerStore.recordConfiguration(db, configuration, at: now) }
-                return try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(now))
+                var noCache: LedgerBatchCache?
+                return try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(now), cache: &noCache)
             }
             logger?.debug("ledger opened", metadata: ["path": "\(path ?? ":memory:")", "reclaimed": "\(reclaimed)"])
         } catch {
@@ -167,31 +168,35 @@ public struct SQLiteLedger: BudgetLedger {
         let w = windows(for: date)
         let check = windowCache.shouldCheckExpired(at: date)
         return try write { db in
-            var head: (id: Int64, hash: String)?
+            var noCache: LedgerBatchCache?
             return try LedgerStore.reserve(
-                db, request, at: date, windows: w, configuration: configuration, checkExpired: check, chainHead: &head, choose: choose)
+                db, request, at: date, windows: w, configuration: configuration, checkExpired: check, cache: &noCache, choose: choose)
         }
     }
 
     /// ``settle(_:_:at:)`` without suspending.
     public func settleNow(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry {
         try write { db in
-            _ = try LedgerStore.settle(db, reservationID, settlement, at: date)
-            return try LedgerQueries.entry(db, id: reservationID)!
+            var noCache: LedgerBatchCache?
+            return try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &noCache, readBack: true).entry!
         }
     }
 
     /// ``release(_:error:at:)`` without suspending.
     public func releaseNow(_ reservationID: Int64, error: String?, at date: Date) throws {
-        try write { db in try LedgerStore.release(db, reservationID, error: error, at: date) }
+        try write { db in
+            var noCache: LedgerBatchCache?
+            try LedgerStore.release(db, reservationID, error: error, at: date, cache: &noCache)
+        }
     }
 
     /// ``snapshot(at:)`` without suspending.
     public func snapshotNow(at date: Date) throws -> BudgetSnapshot {
         let w = windows(for: date)
         return try write { db in
-            _ = try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(date))
-            return try LedgerStore.snapshot(db, windows: w, limits: configuration.limits)
+            var noCache: LedgerBatchCache?
+            _ = try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(date), cache: &noCache)
+            return try LedgerStore.snapshot(db, windows: w, limits: configuration.limits, cache: &noCache)
         }
     }
 
@@ -199,7 +204,10 @@ public struct SQLiteLedger: BudgetLedger {
     /// - Returns: How many were expired.
     @discardableResult
     public func reclaimExpired(at date: Date) throws -> Int {
-        try write { db in try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(date)) }
+        try write { db in
+            var noCache: LedgerBatchCache?
+            return try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(date), cache: &noCache)
+        }
     }
 
     // MARK: - Batches
@@ -213,7 +221,9 @@ public struct SQLiteLedger: BudgetLedger {
     public func batch<T>(_ body: (inout LedgerBatch) throws -> T) throws -> T {
         try write { db in
             var b = LedgerBatch(db: db, ledger: self)
-            return try body(&b)
+            let result = try body(&b)
+            try b.cache?.flush(db)
+            return result
         }
     }
 
@@ -328,8 +338,8 @@ final class FairBusyHandler: Sendable {
 public struct LedgerBatch {
     let db: Database
     let ledger: SQLiteLedger
-    /// The last entry written in this batch: nobody else writes inside its transaction.
-    private var chainHead: (id: Int64, hash: String)?
+    /// Window totals, open reservations and the chain head, exact while the batch's transaction is open.
+    var cache: LedgerBatchCache? = LedgerBatchCache()
 
     init(db: Database, ledger: SQLiteLedger) {
         self.db = db
@@ -342,19 +352,19 @@ public struct LedgerBatch {
     {
         try LedgerStore.reserve(
             db, request, at: date, windows: ledger.windows(for: date), configuration: ledger.configuration,
-            checkExpired: ledger.windowCache.shouldCheckExpired(at: date), chainHead: &chainHead, choose: choose)
+            checkExpired: ledger.windowCache.shouldCheckExpired(at: date), cache: &cache, choose: choose)
     }
 
     /// Settles, as ``SQLiteLedger/settle(_:_:at:)``, inside the batch.
     /// - Returns: Whether a critical call pushed a window over its limit (the entry is not read back).
     @discardableResult
     public mutating func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> Bool {
-        try LedgerStore.settle(db, reservationID, settlement, at: date)
+        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache).overLimit
     }
 
     /// Releases, as ``SQLiteLedger/release(_:error:at:)``, inside the batch.
     public mutating func release(_ reservationID: Int64, error: String?, at date: Date) throws {
-        try LedgerStore.release(db, reservationID, error: error, at: date)
+        try LedgerStore.release(db, reservationID, error: error, at: date, cache: &cache)
     }
 }
 

@@ -232,6 +232,36 @@ struct LedgerFileTests {
         #expect(try reopened.entries(status: .reserved).isEmpty)
     }
 
+    @Test("A batch keeps window totals exact: reservations expiring, settling and releasing inside one transaction")
+    func batchTotals() throws {
+        let dir = try F.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let l = try SQLiteLedger(path: dir.appendingPathComponent("b.sqlite").path, configuration: config(), now: t0)
+        let t = F.task(.medium)
+        var settled = MicroDollars.zero
+        try l.batch { b in
+            var ids: [Int64] = []
+            for i in 0..<40 {
+                let at = t0.addingTimeInterval(Double(i))
+                if case .reserved(let r) = try b.reserve(ReservationRequest(requestID: "b\(i)"), at: at, choose: { F.selector.select(t, budget: $0) }) {
+                    ids.append(r.id)
+                }
+            }
+            // Half settled, a quarter released; the rest expire when a reservation 2 minutes later looks for them.
+            for id in ids.prefix(20) {
+                try b.settle(id, Settlement(inputTokens: 1, outputTokens: 1, cost: MicroDollars(micros: 1_000)), at: t0.addingTimeInterval(50))
+                settled += MicroDollars(micros: 1_000)
+            }
+            for id in ids.dropFirst(20).prefix(10) { try b.release(id, error: "x", at: t0.addingTimeInterval(50)) }
+            _ = try b.reserve(ReservationRequest(requestID: "late"), at: t0.addingTimeInterval(200)) { F.selector.select(t, budget: $0) }
+        }
+        let late = try #require(try l.entries(status: .reserved).first)
+        #expect(try l.entries(status: .expired).count == 10)
+        let s = try l.snapshotNow(at: t0.addingTimeInterval(201))
+        #expect(s.daily.settled == settled && s.daily.reserved == late.estimatedCost)
+        #expect(try l.verify().isIntact)
+    }
+
     @Test("Files that are not ledgers, or from a newer schema, are refused with a clear error")
     func badFiles() throws {
         let dir = try F.tempDir()

@@ -64,18 +64,6 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark(
-        "reserve only (on-disk WAL ledger, 1M entries, one transaction)",
-        configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(5), maxIterations: 100_000)
-    ) { benchmark, ledger in
-        let at = day0.addingTimeInterval(29.6 * 86_400)
-        for i in benchmark.scaledIterations {
-            blackHole(try ledger.reserveNow(ReservationRequest(requestID: "r-\(i)"), at: at, choose: { selector.select(task, budget: $0) }))
-        }
-    } setup: {
-        try prefilledLedger(count: 1_000_000)
-    }
-
-    Benchmark(
         "floor: one-row UPDATE in an IMMEDIATE transaction through the same GRDB pool",
         configuration: .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(5), maxIterations: 100_000)
     ) { benchmark, ledger in

@@ -121,10 +121,7 @@ struct PerCallOps: ReplayLedgerOps {
     mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         try ledger.reserveNow(request, at: date, choose: choose)
     }
-    // One transaction, without reading the entry back.
-    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool {
-        try ledger.batch { try $0.settle(id, settlement, at: date) }
-    }
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool { try ledger.settleNow(id, settlement, at: date).overLimit }
     mutating func release(_ id: Int64, error: String?, at date: Date) throws { try ledger.releaseNow(id, error: error, at: date) }
 }
 

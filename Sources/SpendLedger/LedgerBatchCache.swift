@@ -1,0 +1,63 @@
+import GRDB
+
+/// What one batch transaction keeps in memory: nobody else writes while it is open, so the window totals it reads,
+/// the reservations it made and the head of the hash chain stay exact until it commits.
+///
+/// Entries are always written through to SQL; only window totals are held and written once, by ``flush(_:)``,
+/// in the same transaction before it commits.
+struct LedgerBatchCache {
+    struct WindowKey: Hashable {
+        var period: String
+        var key: String
+    }
+
+    struct Window {
+        var limit: Int64?
+        var settled: Int64 = 0
+        var reserved: Int64 = 0
+        var criticalSettled: Int64 = 0
+        var criticalReserved: Int64 = 0
+        var dirty = false
+    }
+
+    var windows: [WindowKey: Window] = [:]
+    var open: [Int64: LedgerStore.OpenEntry] = [:]
+    var chainHead: (id: Int64, hash: String)?
+
+    /// The window's totals, read from SQL the first time the batch touches it.
+    mutating func window(_ db: Database, period: String, key: String) throws -> Window {
+        let k = WindowKey(period: period, key: key)
+        if let w = windows[k] { return w }
+        let stmt = try db.cachedStatement(
+            sql: "SELECT limit_micros, settled, reserved, critical_settled, critical_reserved FROM budget_window WHERE period = ? AND key = ?")
+        var w = Window(limit: nil)
+        if let r = try Row.fetchOne(stmt, arguments: [period, key]) {
+            w = Window(limit: r[0], settled: r[1], reserved: r[2], criticalSettled: r[3], criticalReserved: r[4])
+        }
+        windows[k] = w
+        return w
+    }
+
+    /// Changes a window's totals in memory.
+    mutating func change(_ db: Database, period: String, key: String, _ body: (inout Window) -> Void) throws {
+        var w = try window(db, period: period, key: key)
+        body(&w)
+        w.dirty = true
+        windows[WindowKey(period: period, key: key)] = w
+    }
+
+    /// Writes the changed windows' totals (absolute values), inside the batch's transaction.
+    mutating func flush(_ db: Database) throws {
+        let stmt = try db.cachedStatement(
+            sql: """
+                INSERT INTO budget_window (period, key, limit_micros, settled, reserved, critical_settled, critical_reserved)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (period, key) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
+                    reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
+                """)
+        for (k, w) in windows where w.dirty {
+            try stmt.execute(arguments: [k.period, k.key, w.limit, w.settled, w.reserved, w.criticalSettled, w.criticalReserved])
+            windows[k]?.dirty = false
+        }
+    }
+}
