@@ -109,18 +109,17 @@ enum LedgerStore {
                 }
             }
         } else {
+            // Two single-row statements: measured faster here than one two-row upsert.
             let upsert = try db.cachedStatement(
                 sql: """
-                    INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)
+                    INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (period, key) DO UPDATE SET
                         reserved = reserved + excluded.reserved,
                         critical_reserved = critical_reserved + excluded.critical_reserved,
                         limit_micros = excluded.limit_micros
                     """)
-            try upsert.execute(arguments: [
-                "day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount,
-                "month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount,
-            ])
+            try upsert.execute(arguments: ["day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount])
+            try upsert.execute(arguments: ["month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount])
         }
 
         let ttl = c.reservationTimeToLive.components
@@ -208,10 +207,11 @@ enum LedgerStore {
             sql: """
                 UPDATE budget_window SET reserved = reserved - ?, settled = settled + ?,
                     critical_reserved = critical_reserved - ?, critical_settled = critical_settled + ?
-                WHERE (period = 'day' AND key = ?) OR (period = 'month' AND key = ?)
+                WHERE period = ? AND key = ?
                 """)
         let cu = e.critical ? unreserve : 0, cs = e.critical ? settle : 0
-        try stmt.execute(arguments: [unreserve, settle, cu, cs, e.day, e.month])
+        try stmt.execute(arguments: [unreserve, settle, cu, cs, "day", e.day])
+        try stmt.execute(arguments: [unreserve, settle, cu, cs, "month", e.month])
     }
 
     /// Settles a reservation; returns whether a critical call pushed a window over its limit, and with `readBack`
@@ -317,19 +317,44 @@ enum LedgerStore {
         id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, dayKey: String, monthKey: String, estIn: Int,
         estOut: Int, estCost: Int64, critical: Bool, reason: SelectionReason, tags: String, prevHash: String
     ) -> String {
-        SHA256.hex(
-            "e1|\(id)|\(request.requestID)|\(request.attempt)|\(request.taskKind ?? "")|\(tier.rawValue)|\(model)|\(createdAt)|\(dayKey)|\(monthKey)|\(estIn)|\(estOut)|\(estCost)|\(critical ? 1 : 0)|\(reason.rawValue)|\(tags)|\(prevHash)"
-        )
+        // e1|id|request|attempt|task|tier|model|created|day|month|estIn|estOut|estCost|critical|reason|tags|prev
+        var t = ChainText(tag: "e1")
+        t.add(id)
+        t.add(request.requestID)
+        t.add(request.attempt)
+        t.add(request.taskKind ?? "")
+        t.add(tier.rawValue)
+        t.add(model)
+        t.add(createdAt)
+        t.add(dayKey)
+        t.add(monthKey)
+        t.add(estIn)
+        t.add(estOut)
+        t.add(estCost)
+        t.add(critical ? 1 : 0)
+        t.add(reason.rawValue)
+        t.add(tags)
+        t.add(prevHash)
+        return t.hex()
     }
 
     static func sealHash(
         hash: String, status: EntryStatus, actualIn: Int?, actualOut: Int?, cached: Int?, actualCost: Int64?, estimated: Bool, finishedAt: Int64,
         overLimit: Bool, error: String?
     ) -> String {
-        func o<T>(_ v: T?) -> String { v.map { "\($0)" } ?? "-" }
-        return SHA256.hex(
-            "s1|\(hash)|\(status.rawValue)|\(o(actualIn))|\(o(actualOut))|\(o(cached))|\(o(actualCost))|\(estimated ? 1 : 0)|\(finishedAt)|\(overLimit ? 1 : 0)|\(error ?? "")"
-        )
+        // s1|hash|status|actualIn|actualOut|cached|actualCost|estimated|finished|overLimit|error  (absent numbers are "-")
+        var t = ChainText(tag: "s1")
+        t.add(hash)
+        t.add(status.rawValue)
+        t.add(optional: actualIn.map(Int64.init))
+        t.add(optional: actualOut.map(Int64.init))
+        t.add(optional: cached.map(Int64.init))
+        t.add(optional: actualCost)
+        t.add(estimated ? 1 : 0)
+        t.add(finishedAt)
+        t.add(overLimit ? 1 : 0)
+        t.add(error ?? "")
+        return t.hex()
     }
 
     // MARK: - Tags

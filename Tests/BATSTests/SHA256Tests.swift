@@ -22,4 +22,16 @@ struct SHA256Tests {
         }
         #expect(SHA256.hex(input) == digest)
     }
+
+    @Test("The chain text is the documented |-separated form")
+    func chainText() {
+        var t = ChainText(tag: "e1")
+        t.add(Int64(0))
+        t.add(Int64(-1_234_567_890_123))
+        t.add(Int64.max)
+        t.add("é|x")
+        t.add(optional: nil)
+        #expect(String(decoding: t.bytes, as: UTF8.self) == "e1|0|-1234567890123|9223372036854775807|é|x|-")
+        #expect(t.hex() == SHA256.hex("e1|0|-1234567890123|9223372036854775807|é|x|-"))
+    }
 }
