@@ -29,12 +29,12 @@ extension Router {
             return r
         }
 
-        func record(reservation: Reservation, entry: LedgerEntry, usage: Usage) -> RouteRecord {
+        func record(reservation: Reservation, receipt: SettlementReceipt, usage: Usage) -> RouteRecord {
             let s = reservation.selection
             return RouteRecord(
                 requestID: requestID, taskKind: task.kind, tier: profile.complexity, tierByUnknownRule: tierByRule, model: s.model!,
-                reason: s.reason, estimate: s.estimate, cost: entry.actualCost ?? .zero, usage: usage, usageEstimated: entry.usageEstimated,
-                entryID: entry.id, attempts: attempts + [.init(model: s.model!, entryID: entry.id, error: nil)],
+                reason: s.reason, estimate: s.estimate, cost: receipt.cost, usage: usage, usageEstimated: receipt.usageEstimated,
+                entryID: receipt.entryID, attempts: attempts + [.init(model: s.model!, entryID: receipt.entryID, error: nil)],
                 exceedsDailyLimit: s.exceedsDailyLimit, exceedsMonthlyLimit: s.exceedsMonthlyLimit)
         }
 

@@ -74,8 +74,8 @@ public struct Router: Sendable {
             do {
                 let response = try await gateway.complete(request, options: options(call), logger: logger)
                 let (settlement, usage) = settlement(for: response.usage, replyBytes: Self.replyBytes(response), call: call, selection: reservation.selection)
-                let entry = try await ledger.settle(reservation.id, settlement, at: now())
-                let record = call.record(reservation: reservation, entry: entry, usage: usage)
+                let receipt = try await ledger.settle(reservation.id, settlement, at: now())
+                let record = call.record(reservation: reservation, receipt: receipt, usage: usage)
                 logger?.debug("routed", metadata: Self.metadata(record))
                 return RoutedResponse(response: response, record: record)
             } catch {
@@ -117,8 +117,8 @@ public struct Router: Sendable {
             let progress = routed.progress
             let (settlement, usage) = settlement(
                 for: progress.usage, replyBytes: progress.bytes, call: call, selection: reservation.selection)
-            let entry = try await ledger.settle(reservation.id, settlement, at: now())
-            let record = call.record(reservation: reservation, entry: entry, usage: usage)
+            let receipt = try await ledger.settle(reservation.id, settlement, at: now())
+            let record = call.record(reservation: reservation, receipt: receipt, usage: usage)
             logger?.debug("routed stream", metadata: Self.metadata(record))
             return (try result.get(), record)
         }

@@ -27,9 +27,9 @@ public protocol BudgetLedger: Sendable {
         -> ReservationOutcome
 
     /// Records what a reserved call actually used; totals follow the actual cost.
-    /// - Returns: The settled entry.
+    /// - Returns: What was recorded (the whole entry is not read back).
     /// - Throws: ``LedgerError`` (`unknownReservation`, `alreadyFinished`).
-    func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> LedgerEntry
+    func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt
 
     /// Frees a reservation whose call failed or was cancelled.
     /// - Throws: ``LedgerError`` (`unknownReservation`, `alreadyFinished`).

@@ -122,6 +122,18 @@ public enum ReservationOutcome: Sendable, Hashable {
     case refused(Selection, snapshot: BudgetSnapshot, entryID: Int64)
 }
 
+/// What settling a reservation recorded.
+public struct SettlementReceipt: Sendable, Hashable {
+    /// The settled entry's id.
+    public var entryID: Int64
+    /// The cost recorded.
+    public var cost: MicroDollars
+    /// Whether the usage was estimated.
+    public var usageEstimated: Bool
+    /// For a critical call: a window's settled spend passed its limit.
+    public var overLimit: Bool
+}
+
 /// What a call actually used, to settle its reservation.
 public struct Settlement: Sendable, Hashable {
     /// Prompt tokens.

@@ -9,8 +9,6 @@ enum LedgerQueries {
         est_cost, actual_input_tokens, actual_output_tokens, cached_input_tokens, actual_cost, status, critical, over_limit, usage_estimated,
         reason, tags, error
         """
-    /// How many columns ``entryColumns`` lists.
-    static let entryColumnCount = 24
 
     static func entry(_ row: Row) -> LedgerEntry {
         LedgerEntry(

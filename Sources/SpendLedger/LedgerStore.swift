@@ -164,7 +164,8 @@ enum LedgerStore {
 
     static func lastEntry(_ db: Database) throws -> (Int64, String) {
         let stmt = try db.cachedStatement(sql: "SELECT id, hash FROM entry ORDER BY id DESC LIMIT 1")
-        guard let row = try Row.fetchOne(stmt) else { return (0, genesisHash) }
+        let rows = try Row.fetchCursor(stmt)
+        guard let row = try rows.next() else { return (0, genesisHash) }
         return (row[0], row[1])
     }
 
@@ -182,7 +183,9 @@ enum LedgerStore {
     static func openEntry(_ db: Database, _ id: Int64, cache: inout LedgerBatchCache?) throws -> OpenEntry {
         if let e = cache?.open.removeValue(forKey: id) { return e }
         let stmt = try db.cachedStatement(sql: "SELECT status, est_cost, critical, day_key, month_key, hash FROM entry WHERE id = ?")
-        guard let row = try Row.fetchOne(stmt, arguments: [id]) else {
+        // A cursor's row is read in place (no copy): the values are taken before the statement is reused.
+        let rows = try Row.fetchCursor(stmt, arguments: [id])
+        guard let row = try rows.next() else {
             throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
         }
         return OpenEntry(status: EntryStatus(rawValue: row[0]), estCost: row[1], critical: row[2], day: row[3], month: row[4], hash: row[5])
@@ -214,27 +217,9 @@ enum LedgerStore {
         try stmt.execute(arguments: [unreserve, settle, cu, cs, "month", e.month])
     }
 
-    /// Settles a reservation; returns whether a critical call pushed a window over its limit, and with `readBack`
-    /// the settled entry (read once, before the update).
-    static func settle(
-        _ db: Database, _ id: Int64, _ s: Settlement, at date: Date, cache: inout LedgerBatchCache?, readBack: Bool = false
-    ) throws -> (overLimit: Bool, entry: LedgerEntry?) {
-        var entry: LedgerEntry?
-        let e: OpenEntry
-        if readBack {
-            let stmt = try db.cachedStatement(sql: "SELECT \(LedgerQueries.entryColumns), hash FROM entry WHERE id = ?")
-            guard let row = try Row.fetchOne(stmt, arguments: [id]) else {
-                throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
-            }
-            let full = LedgerQueries.entry(row)
-            entry = full
-            e = OpenEntry(
-                status: full.status, estCost: full.estimatedCost.rawValue, critical: full.critical, day: full.dayKey, month: full.monthKey,
-                hash: row[LedgerQueries.entryColumnCount])
-            cache?.open[id] = nil
-        } else {
-            e = try openEntry(db, id, cache: &cache)
-        }
+    /// Settles a reservation.
+    static func settle(_ db: Database, _ id: Int64, _ s: Settlement, at date: Date, cache: inout LedgerBatchCache?) throws -> SettlementReceipt {
+        let e = try openEntry(db, id, cache: &cache)
         guard e.status == .reserved || e.status == .expired else {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
@@ -263,18 +248,7 @@ enum LedgerStore {
                     actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
                 """)
         try update.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
-        if entry != nil {
-            entry!.status = .settled
-            entry!.finishedAt = Self.date(now)
-            entry!.actualInputTokens = s.inputTokens
-            entry!.actualOutputTokens = s.outputTokens
-            entry!.cachedInputTokens = s.cachedInputTokens
-            entry!.actualCost = cost
-            entry!.usageEstimated = s.estimated
-            entry!.overLimit = overLimit
-            entry!.error = nil
-        }
-        return (overLimit, entry)
+        return SettlementReceipt(entryID: id, cost: cost, usageEstimated: s.estimated, overLimit: overLimit)
     }
 
     static func release(_ db: Database, _ id: Int64, error: String?, at date: Date, cache: inout LedgerBatchCache?) throws {

@@ -147,7 +147,7 @@ public struct SQLiteLedger: BudgetLedger {
     }
 
     /// Records what a reserved call actually used.
-    public func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> LedgerEntry {
+    public func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt {
         try settleNow(reservationID, settlement, at: date)
     }
 
@@ -175,10 +175,10 @@ public struct SQLiteLedger: BudgetLedger {
     }
 
     /// ``settle(_:_:at:)`` without suspending.
-    public func settleNow(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> LedgerEntry {
+    public func settleNow(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt {
         try write { db in
             var noCache: LedgerBatchCache?
-            return try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &noCache, readBack: true).entry!
+            return try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &noCache)
         }
     }
 

@@ -50,7 +50,8 @@ struct LedgerTests {
         var s = try l.snapshotNow(at: t0)
         #expect(s.daily.reserved == r1.selection.estimate + r2.selection.estimate)
         #expect(s.monthly.reserved == s.daily.reserved)
-        let e = try l.settleNow(r1.id, Settlement(inputTokens: 900, outputTokens: 100, cost: MicroDollars(micros: 400)), at: t0)
+        _ = try l.settleNow(r1.id, Settlement(inputTokens: 900, outputTokens: 100, cost: MicroDollars(micros: 400)), at: t0)
+        let e = try #require(try l.entry(id: r1.id))
         #expect(e.status == .settled && e.actualCost == MicroDollars(micros: 400) && e.tags == ["agent": "a1"])
         try l.releaseNow(r2.id, error: "provider 503", at: t0)
         s = try l.snapshotNow(at: t0)
@@ -96,8 +97,9 @@ struct LedgerTests {
         #expect(F.reservation(try F.reserve(l, .simple, at: t0)) == nil)
         let r = try #require(F.reservation(try F.reserve(l, .critical, at: t0)))
         #expect(r.selection.model == .claudeOpus && r.selection.exceedsDailyLimit)
-        let e = try l.settleNow(r.id, Settlement(inputTokens: 1_000, outputTokens: 500, cost: r.selection.estimate), at: t0)
-        #expect(e.overLimit && e.critical)
+        let receipt = try l.settleNow(r.id, Settlement(inputTokens: 1_000, outputTokens: 500, cost: r.selection.estimate), at: t0)
+        let e = try #require(try l.entry(id: r.id))
+        #expect(receipt.overLimit && e.overLimit && e.critical)
         let w = try l.windowTotals()
         #expect(w.allSatisfy { $0.criticalSettled == r.selection.estimate && $0.nonCriticalSettled == .zero })
     }
@@ -190,7 +192,7 @@ struct LedgerFileTests {
             let l = try SQLiteLedger(path: path, configuration: config(), now: t0)
             for _ in 0..<5 {
                 let r = try #require(F.reservation(try F.reserve(l, .medium, at: t0)))
-                settled += try l.settleNow(r.id, Settlement(inputTokens: 10, outputTokens: 10, cost: r.selection.estimate), at: t0).actualCost!
+                settled += try l.settleNow(r.id, Settlement(inputTokens: 10, outputTokens: 10, cost: r.selection.estimate), at: t0).cost
             }
             let walPerms = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.posixPermissions] as? Int
             #expect(walPerms == 0o600)

@@ -33,7 +33,7 @@ struct TimedLedger: BudgetLedger {
         return try await base.reserve(request, at: date, choose: choose)
     }
 
-    func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> LedgerEntry {
+    func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt {
         try await base.settle(reservationID, settlement, at: date)
     }
 
