@@ -239,12 +239,16 @@ public struct SQLiteLedger: BudgetLedger {
             guard let gate else { return try writer.write(body) }
             return try writer.writeWithoutTransaction { db in
                 try gate.withLock {
-                    var result: T?
-                    try db.inTransaction(.immediate) {
-                        result = try body(db)
-                        return .commit
+                    // BEGIN and COMMIT as cached statements: the hot path prepares nothing.
+                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+                    do {
+                        let result = try body(db)
+                        try db.cachedStatement(sql: "COMMIT").execute()
+                        return result
+                    } catch {
+                        if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
+                        throw error
                     }
-                    return result!
                 }
             }
         } catch { throw Self.map(error, path: path) }

@@ -33,7 +33,7 @@ func replay(_ url: URL, commit: ReplayEngine.CommitMode) throws -> ReplayReport 
 
 let benchmarks: @Sendable () -> Void = {
     let config = Benchmark.Configuration(
-        metrics: [.wallClock, .throughput, .peakMemoryResident, .custom("tasks/s", polarity: .prefersLarger)], warmupIterations: 0, maxDuration: .seconds(1), maxIterations: 3)
+        metrics: [.wallClock, .throughput, .peakMemoryResident, .custom("tasks/s", polarity: .prefersLarger)], warmupIterations: 0, maxDuration: .seconds(240), maxIterations: 3)
 
     Benchmark("replay 1M tasks, batched commits (5,000 tasks per transaction)", configuration: config) { benchmark, url in
         for _ in benchmark.scaledIterations {
