@@ -6,13 +6,6 @@ public struct ChatMessage: Sendable, Hashable, Codable {
         public var rawValue: String
         /// Creates a role.
         public init(rawValue: String) { self.rawValue = rawValue }
-        /// Decodes a role from its wire name.
-        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-        /// Encodes a role as its wire name.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.singleValueContainer()
-            try c.encode(rawValue)
-        }
         /// Instructions for the model.
         public static let system = Role(rawValue: "system")
         /// The user's turn.

@@ -2,6 +2,7 @@
 ///
 /// Every cost, limit and total in BATS is a `MicroDollars`; nothing is ever summed as a `Double`.
 /// Amounts may be negative (a remaining budget after a critical call pushed a window over its limit).
+/// It encodes as a JSON integer of micro-dollars.
 public struct MicroDollars: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     /// The amount in micro-dollars.
     public var rawValue: Int64
@@ -76,17 +77,6 @@ public struct MicroDollars: RawRepresentable, Hashable, Comparable, Sendable, Co
     }
 
     private func pow10(_ n: Int) -> Int { (0..<n).reduce(1) { acc, _ in acc * 10 } }
-
-    /// Creates an amount from its JSON representation (an integer number of micro-dollars).
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(Int64.self)
-    }
-
-    /// Encodes the amount as an integer number of micro-dollars.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
 
     // MARK: - Arithmetic
 

@@ -18,15 +18,6 @@ public struct ModelID: RawRepresentable, Hashable, Comparable, Sendable, Codable
     /// Creates an id from a string literal.
     public init(stringLiteral value: String) { self.rawValue = value }
 
-    /// Decodes an id from a JSON string.
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-
-    /// Encodes an id as a JSON string.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
-
     /// The canonical id.
     public var description: String { rawValue }
 

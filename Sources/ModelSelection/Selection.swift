@@ -4,13 +4,6 @@ public struct SelectionReason: RawRepresentable, Hashable, Sendable, Codable, Cu
     public var rawValue: String
     /// Creates a reason.
     public init(rawValue: String) { self.rawValue = rawValue }
-    /// Decodes a reason from a JSON string.
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    /// Encodes a reason as a JSON string.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
 
     /// The tier's preferred model fit the budget.
     public static let preferred = SelectionReason(rawValue: "preferred")

@@ -7,13 +7,6 @@ public struct EntryStatus: RawRepresentable, Hashable, Sendable, Codable, Custom
     public var rawValue: String
     /// Creates a status.
     public init(rawValue: String) { self.rawValue = rawValue }
-    /// Decodes a status from its name.
-    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    /// Encodes a status as its name.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(rawValue)
-    }
     /// Held: the call is in flight.
     public static let reserved = EntryStatus(rawValue: "reserved")
     /// Finished: the actual cost is recorded.
