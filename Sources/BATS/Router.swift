@@ -172,7 +172,7 @@ public struct Router: Sendable {
                 metadata: ["request": "\(call.requestID)", "model": "\(r.selection.model!)", "reason": "\(r.selection.reason)", "estimate": "\(r.selection.estimate)"])
             return r
         case .refused(let selection, _, _):
-            var e = call.error(.budgetExhausted, detail: LedgerRefusal.describe(selection))
+            var e = call.error(.budgetExhausted, detail: selection.refusal?.summary ?? "refused")
             e.refusal = selection.refusal
             throw e
         }
@@ -227,15 +227,5 @@ public struct Router: Sendable {
 
     static func metadata(_ r: RouteRecord) -> Logger.Metadata {
         ["request": "\(r.requestID)", "tier": "\(r.tier)", "model": "\(r.model)", "reason": "\(r.reason)", "cost": "\(r.cost)", "attempts": "\(r.attempts.count)"]
-    }
-}
-
-enum LedgerRefusal {
-    static func describe(_ s: Selection) -> String {
-        guard let r = s.refusal else { return "refused" }
-        func f(_ m: MicroDollars?) -> String { m.map { "\($0)" } ?? "unlimited" }
-        var t = "no model fits the budget (daily available \(f(r.dailyAvailable)), monthly available \(f(r.monthlyAvailable))"
-        if let c = r.cheapestEstimate, let m = r.cheapestModel { t += ", cheapest estimate \(c) on \(m)" }
-        return t + ")"
     }
 }

@@ -54,6 +54,14 @@ public struct Selection: Sendable, Hashable {
         public var cheapestEstimate: MicroDollars?
         /// The model of that cheapest estimate.
         public var cheapestModel: ModelID?
+
+        /// What was available and the cheapest estimate, in words.
+        public var summary: String {
+            func f(_ m: MicroDollars?) -> String { m.map { "\($0)" } ?? "unlimited" }
+            var text = "no model fits the budget: daily available \(f(dailyAvailable)), monthly available \(f(monthlyAvailable))"
+            if let c = cheapestEstimate, let m = cheapestModel { text += ", cheapest estimate \(c) on \(m)" }
+            return text
+        }
     }
 
     /// The tier the call ran at.

@@ -137,13 +137,7 @@ enum LedgerStore {
         return .reserved(Reservation(id: id, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
     }
 
-    static func refusalText(_ s: Selection) -> String {
-        guard let r = s.refusal else { return "refused" }
-        func f(_ m: MicroDollars?) -> String { m.map { "\($0)" } ?? "unlimited" }
-        var text = "no model fits the budget: daily available \(f(r.dailyAvailable)), monthly available \(f(r.monthlyAvailable))"
-        if let c = r.cheapestEstimate, let m = r.cheapestModel { text += ", cheapest estimate \(c) on \(m)" }
-        return text
-    }
+    static func refusalText(_ s: Selection) -> String { s.refusal?.summary ?? "refused" }
 
     static func insertEntry(
         _ db: Database, id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, expiresAt: Int64?,
