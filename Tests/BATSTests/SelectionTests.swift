@@ -28,6 +28,10 @@ struct SelectionTests {
         #expect(Self.catalog.cost(of: v3, inputTokens: 1, outputTokens: 0) == MicroDollars(micros: 1))
         #expect(Self.catalog.cost(of: v3, inputTokens: 0, outputTokens: 0) == .zero)
         #expect(Self.catalog.models.filter { $0.kind == .chat }.count == 5)
+        // Images cost per image from the catalog: 3 × $0.04 × 1.05 = $0.126; embeddings per input token.
+        let image = try #require(Self.catalog.model("gpt-image-1"))
+        #expect(image.kind == .image && Self.catalog.cost(of: image, inputTokens: 0, outputTokens: 0, images: 3) == MicroDollars(micros: 126_000))
+        #expect(Self.catalog.cost(of: "text-embedding-3-small", inputTokens: 1_000_000, outputTokens: 0) == MicroDollars(micros: 21_000))
         #expect(Self.catalog.model(.kimiK2)?.contextWindow == 256_000)
     }
 
