@@ -1,3 +1,5 @@
+import Gateway
+
 /// A response the ``LoopbackGatewayServer`` plays back: a status, headers, and body steps (writes, pauses, a
 /// close), so tests can script JSON replies, SSE streams in any chunk split, slow streams, error statuses,
 /// HTML and garbage bodies, truncated bodies and connections closed mid-stream.
@@ -147,16 +149,5 @@ public struct ScriptedResponse: Sendable {
     /// Closes the connection as soon as the request arrives.
     public static var hangingUp: ScriptedResponse { ScriptedResponse(hangUp: true) }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONValue.string(s).compactJSON }
 }

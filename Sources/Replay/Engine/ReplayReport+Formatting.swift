@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 import ModelSelection
 
 extension ReplayReport {
@@ -183,17 +184,5 @@ final class JSONWriter {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var o = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": o += "\\\""
-            case "\\": o += "\\\\"
-            case "\n": o += "\\n"
-            case _ where u.value < 0x20: o += String(format: "\\u%04x", u.value)
-            default: o.unicodeScalars.append(u)
-            }
-        }
-        return o + "\""
-    }
+    static func quote(_ s: String) -> String { JSONValue.string(s).compactJSON }
 }
