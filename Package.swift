@@ -35,6 +35,8 @@ let package = Package(
             dependencies: [
                 "ModelSelection",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The system SQLite's C API, for the few statements on the reserve/settle hot path.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

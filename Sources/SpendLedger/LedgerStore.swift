@@ -40,12 +40,14 @@ enum LedgerStore {
             snapshot.monthly.criticalSettled = .init(micros: m.criticalSettled)
             return snapshot
         }
-        let stmt = try db.cachedStatement(
-            sql: "SELECT period, settled, reserved, critical_settled FROM budget_window WHERE (period = 'day' AND key = ?) OR (period = 'month' AND key = ?)")
-        let rows = try Row.fetchCursor(stmt, arguments: [w.day.key, w.month.key])
-        while let row = try rows.next() {
-            let settled = MicroDollars(micros: row[1]), reserved = MicroDollars(micros: row[2]), critical = MicroDollars(micros: row[3])
-            if (row[0] as String) == "day" {
+        let rows = try SQLiteCall(
+            db, "SELECT period = 'day', settled, reserved, critical_settled FROM budget_window WHERE (period = 'day' AND key = ?) OR (period = 'month' AND key = ?)")
+        rows.bind(1, w.day.key)
+        rows.bind(2, w.month.key)
+        while try rows.next() {
+            let settled = MicroDollars(micros: rows.int64(1)), reserved = MicroDollars(micros: rows.int64(2))
+            let critical = MicroDollars(micros: rows.int64(3))
+            if rows.bool(0) {
                 snapshot.daily.settled = settled
                 snapshot.daily.reserved = reserved
                 snapshot.daily.criticalSettled = critical
@@ -110,16 +112,23 @@ enum LedgerStore {
             }
         } else {
             // Two single-row statements: measured faster here than one two-row upsert.
-            let upsert = try db.cachedStatement(
-                sql: """
+            for (period, key, limit) in [("day", w.day.key, c.limits.daily?.rawValue), ("month", w.month.key, c.limits.monthly?.rawValue)] {
+                let upsert = try SQLiteCall(
+                    db,
+                    """
                     INSERT INTO budget_window (period, key, limit_micros, reserved, critical_reserved) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (period, key) DO UPDATE SET
                         reserved = reserved + excluded.reserved,
                         critical_reserved = critical_reserved + excluded.critical_reserved,
                         limit_micros = excluded.limit_micros
                     """)
-            try upsert.execute(arguments: ["day", w.day.key, c.limits.daily?.rawValue, estimate.rawValue, criticalAmount])
-            try upsert.execute(arguments: ["month", w.month.key, c.limits.monthly?.rawValue, estimate.rawValue, criticalAmount])
+                upsert.bind(1, period)
+                upsert.bind(2, key)
+                upsert.bind(3, limit)
+                upsert.bind(4, estimate.rawValue)
+                upsert.bind(5, criticalAmount)
+                try upsert.run()
+            }
         }
 
         let ttl = c.reservationTimeToLive.components
@@ -144,23 +153,43 @@ enum LedgerStore {
         day: String, month: String, estIn: Int, estOut: Int, estCost: Int64, status: EntryStatus, critical: Bool, reason: SelectionReason,
         tags: String, error: String?, finishedAt: Int64?, prevHash: String, hash: String, seal: String?
     ) throws {
-        let stmt = try db.cachedStatement(
-            sql: """
-                INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
-                    est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        try stmt.execute(arguments: [
-            id, request.requestID, request.attempt, request.taskKind, tier.rawValue, model, createdAt, finishedAt, expiresAt, day, month,
-            estIn, estOut, estCost, status.rawValue, critical, reason.rawValue, tags, error, prevHash, hash, seal,
-        ])
+        let insert = try SQLiteCall(
+            db,
+            """
+            INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
+                est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insert.bind(1, id)
+        insert.bind(2, request.requestID)
+        insert.bind(3, request.attempt)
+        insert.bind(4, request.taskKind)
+        insert.bind(5, tier.rawValue)
+        insert.bind(6, model)
+        insert.bind(7, createdAt)
+        insert.bind(8, finishedAt)
+        insert.bind(9, expiresAt)
+        insert.bind(10, day)
+        insert.bind(11, month)
+        insert.bind(12, estIn)
+        insert.bind(13, estOut)
+        insert.bind(14, estCost)
+        insert.bind(15, status.rawValue)
+        insert.bind(16, critical)
+        insert.bind(17, reason.rawValue)
+        insert.bind(18, tags)
+        insert.bind(19, error)
+        insert.bind(20, prevHash)
+        insert.bind(21, hash)
+        insert.bind(22, seal)
+        try insert.run()
     }
 
     static func lastEntry(_ db: Database) throws -> (Int64, String) {
-        let stmt = try db.cachedStatement(sql: "SELECT id, hash FROM entry ORDER BY id DESC LIMIT 1")
-        let rows = try Row.fetchCursor(stmt)
-        guard let row = try rows.next() else { return (0, genesisHash) }
-        return (row[0], row[1])
+        let last = try SQLiteCall(db, "SELECT id, hash FROM entry ORDER BY id DESC LIMIT 1")
+        guard try last.next() else { return (0, genesisHash) }
+        defer { last.finish() }
+        return (last.int64(0), last.text(1))
     }
 
     // MARK: - Settle, release, expire
@@ -176,13 +205,15 @@ enum LedgerStore {
 
     static func openEntry(_ db: Database, _ id: Int64, cache: inout LedgerBatchCache?) throws -> OpenEntry {
         if let e = cache?.open.removeValue(forKey: id) { return e }
-        let stmt = try db.cachedStatement(sql: "SELECT status, est_cost, critical, day_key, month_key, hash FROM entry WHERE id = ?")
-        // A cursor's row is read in place (no copy): the values are taken before the statement is reused.
-        let rows = try Row.fetchCursor(stmt, arguments: [id])
-        guard let row = try rows.next() else {
+        let row = try SQLiteCall(db, "SELECT status, est_cost, critical, day_key, month_key, hash FROM entry WHERE id = ?")
+        row.bind(1, id)
+        guard try row.next() else {
             throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
         }
-        return OpenEntry(status: EntryStatus(rawValue: row[0]), estCost: row[1], critical: row[2], day: row[3], month: row[4], hash: row[5])
+        defer { row.finish() }
+        return OpenEntry(
+            status: EntryStatus(rawValue: row.text(0)), estCost: row.int64(1), critical: row.bool(2), day: row.text(3), month: row.text(4),
+            hash: row.text(5))
     }
 
     /// Moves amounts between a window's reserved and settled totals.
@@ -200,15 +231,23 @@ enum LedgerStore {
             }
             return
         }
-        let stmt = try db.cachedStatement(
-            sql: """
+        let cu = e.critical ? unreserve : 0, cs = e.critical ? settle : 0
+        for (period, key) in [("day", e.day), ("month", e.month)] {
+            let update = try SQLiteCall(
+                db,
+                """
                 UPDATE budget_window SET reserved = reserved - ?, settled = settled + ?,
                     critical_reserved = critical_reserved - ?, critical_settled = critical_settled + ?
                 WHERE period = ? AND key = ?
                 """)
-        let cu = e.critical ? unreserve : 0, cs = e.critical ? settle : 0
-        try stmt.execute(arguments: [unreserve, settle, cu, cs, "day", e.day])
-        try stmt.execute(arguments: [unreserve, settle, cu, cs, "month", e.month])
+            update.bind(1, unreserve)
+            update.bind(2, settle)
+            update.bind(3, cu)
+            update.bind(4, cs)
+            update.bind(5, period)
+            update.bind(6, key)
+            try update.run()
+        }
     }
 
     /// Settles a reservation.
@@ -227,21 +266,35 @@ enum LedgerStore {
                     if let limit = w.limit, w.settled > limit { overLimit = true }
                 }
             } else {
-                let stmt = try db.cachedStatement(
-                    sql: "SELECT COUNT(*) FROM budget_window WHERE ((period = 'day' AND key = ?) OR (period = 'month' AND key = ?)) AND limit_micros IS NOT NULL AND settled > limit_micros")
-                overLimit = try Int.fetchOne(stmt, arguments: [e.day, e.month])! > 0
+                let over = try SQLiteCall(
+                    db,
+                    "SELECT 1 FROM budget_window WHERE ((period = 'day' AND key = ?) OR (period = 'month' AND key = ?)) AND limit_micros IS NOT NULL AND settled > limit_micros LIMIT 1")
+                over.bind(1, e.day)
+                over.bind(2, e.month)
+                overLimit = try over.next()
+                over.finish()
             }
         }
         let now = micros(date)
         let seal = sealHash(
             hash: e.hash, status: .settled, actualIn: s.inputTokens, actualOut: s.outputTokens, cached: s.cachedInputTokens,
             actualCost: cost.rawValue, estimated: s.estimated, finishedAt: now, overLimit: overLimit, error: nil)
-        let update = try db.cachedStatement(
-            sql: """
-                UPDATE entry SET status = 'settled', finished_at = ?, actual_input_tokens = ?, actual_output_tokens = ?, cached_input_tokens = ?,
-                    actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
-                """)
-        try update.execute(arguments: [now, s.inputTokens, s.outputTokens, s.cachedInputTokens, cost.rawValue, s.estimated, overLimit, seal, id])
+        let update = try SQLiteCall(
+            db,
+            """
+            UPDATE entry SET status = 'settled', finished_at = ?, actual_input_tokens = ?, actual_output_tokens = ?, cached_input_tokens = ?,
+                actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
+            """)
+        update.bind(1, now)
+        update.bind(2, s.inputTokens)
+        update.bind(3, s.outputTokens)
+        update.bind(4, s.cachedInputTokens)
+        update.bind(5, cost.rawValue)
+        update.bind(6, s.estimated)
+        update.bind(7, overLimit)
+        update.bind(8, seal)
+        update.bind(9, id)
+        try update.run()
         return SettlementReceipt(entryID: id, cost: cost, usageEstimated: s.estimated, overLimit: overLimit)
     }
 
@@ -253,14 +306,21 @@ enum LedgerStore {
         if e.status == .reserved { try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache) }
         let now = micros(date)
         let seal = sealHash(hash: e.hash, status: .released, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
-        let stmt = try db.cachedStatement(sql: "UPDATE entry SET status = 'released', finished_at = ?, error = ?, seal = ? WHERE id = ?")
-        try stmt.execute(arguments: [now, error, seal, id])
+        let update = try SQLiteCall(db, "UPDATE entry SET status = 'released', finished_at = ?, error = ?, seal = ? WHERE id = ?")
+        update.bind(1, now)
+        update.bind(2, error)
+        update.bind(3, seal)
+        update.bind(4, id)
+        try update.run()
     }
 
     /// Expires reservations past their time-to-live, if any; cheap when none is due (a partial index holds open ones).
     static func reclaimIfDue(_ db: Database, now: Int64, cache: inout LedgerBatchCache?) throws {
-        let stmt = try db.cachedStatement(sql: "SELECT 1 FROM entry WHERE status = 'reserved' AND expires_at < ? LIMIT 1")
-        if try Int.fetchOne(stmt, arguments: [now]) != nil { _ = try reclaimExpired(db, now: now, cache: &cache) }
+        let due = try SQLiteCall(db, "SELECT 1 FROM entry WHERE status = 'reserved' AND expires_at < ? LIMIT 1")
+        due.bind(1, now)
+        let any = try due.next()
+        due.finish()
+        if any { _ = try reclaimExpired(db, now: now, cache: &cache) }
     }
 
     static func reclaimExpired(_ db: Database, now: Int64, cache: inout LedgerBatchCache?) throws -> Int {
