@@ -64,11 +64,11 @@ enum LedgerStore {
 
     static func reserve(
         _ db: Database, _ request: ReservationRequest, at date: Date, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window),
-        configuration c: SQLiteLedger.Configuration, checkExpired: Bool, cache: inout LedgerBatchCache?,
+        configuration c: SQLiteLedger.Configuration, expiring: OpenReservationTracker?, cache: inout LedgerBatchCache?,
         choose: (BudgetSnapshot) -> Selection
     ) throws -> ReservationOutcome {
         let now = micros(date)
-        if checkExpired { try reclaimIfDue(db, now: now, cache: &cache) }
+        if let expiring { _ = try expiring.reclaim(db, now: now, cache: &cache) }
         let snapshot = try self.snapshot(db, windows: w, limits: c.limits, cache: &cache)
         let selection = choose(snapshot)
         // Inside one batch transaction nobody else writes, so the chain head is carried from the previous insert.
@@ -205,11 +205,14 @@ enum LedgerStore {
 
     static func openEntry(_ db: Database, _ id: Int64, cache: inout LedgerBatchCache?) throws -> OpenEntry {
         if let e = cache?.open.removeValue(forKey: id) { return e }
+        guard let e = try readEntry(db, id) else { throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)") }
+        return e
+    }
+
+    static func readEntry(_ db: Database, _ id: Int64) throws -> OpenEntry? {
         let row = try SQLiteCall(db, "SELECT status, est_cost, critical, day_key, month_key, hash FROM entry WHERE id = ?")
         row.bind(1, id)
-        guard try row.next() else {
-            throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)")
-        }
+        guard try row.next() else { return nil }
         defer { row.finish() }
         return OpenEntry(
             status: EntryStatus(rawValue: row.text(0)), estCost: row.int64(1), critical: row.bool(2), day: row.text(3), month: row.text(4),
@@ -314,29 +317,21 @@ enum LedgerStore {
         try update.run()
     }
 
-    /// Expires reservations past their time-to-live, if any; cheap when none is due (a partial index holds open ones).
-    static func reclaimIfDue(_ db: Database, now: Int64, cache: inout LedgerBatchCache?) throws {
-        let due = try SQLiteCall(db, "SELECT 1 FROM entry WHERE status = 'reserved' AND expires_at < ? LIMIT 1")
-        due.bind(1, now)
-        let any = try due.next()
-        due.finish()
-        if any { _ = try reclaimExpired(db, now: now, cache: &cache) }
-    }
-
-    static func reclaimExpired(_ db: Database, now: Int64, cache: inout LedgerBatchCache?) throws -> Int {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, est_cost, critical, day_key, month_key, hash FROM entry WHERE status = 'reserved' AND expires_at < ?"),
-            arguments: [now])
-        for row in rows {
-            let e = OpenEntry(status: .reserved, estCost: row[1], critical: row[2], day: row[3], month: row[4], hash: row[5])
-            cache?.open[row[0]] = nil
-            try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache)
-            let error = "reservation expired after its time-to-live (its process stopped)"
-            let seal = sealHash(hash: e.hash, status: .expired, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
-            try db.cachedStatement(sql: "UPDATE entry SET status = 'expired', finished_at = ?, error = ?, seal = ? WHERE id = ?")
-                .execute(arguments: [now, error, seal, row[0] as Int64])
-        }
-        return rows.count
+    /// Expires one reservation if it is still open; its amount leaves the windows' reserved totals.
+    /// - Returns: Whether it was open.
+    static func expire(_ db: Database, _ id: Int64, now: Int64, cache: inout LedgerBatchCache?) throws -> Bool {
+        cache?.open[id] = nil
+        guard let e = try readEntry(db, id), e.status == .reserved else { return false }
+        try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache)
+        let error = "reservation expired after its time-to-live (its process stopped)"
+        let seal = sealHash(hash: e.hash, status: .expired, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
+        let update = try SQLiteCall(db, "UPDATE entry SET status = 'expired', finished_at = ?, error = ?, seal = ? WHERE id = ?")
+        update.bind(1, now)
+        update.bind(2, error)
+        update.bind(3, seal)
+        update.bind(4, id)
+        try update.run()
+        return true
     }
 
     // MARK: - Hash chain

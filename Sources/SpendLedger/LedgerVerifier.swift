@@ -13,6 +13,8 @@ public struct VerificationReport: Sendable, Hashable {
             case insertedOrDeleted = "inserted-or-deleted"
             /// A window's running totals disagree with the sum of its entries.
             case totalsMismatch = "totals-mismatch"
+            /// An open reservation lies below the ledger's recorded floor of open reservations, so it would never expire.
+            case openFloor = "open-floor"
         }
         /// The kind.
         public var kind: Kind
@@ -37,13 +39,17 @@ public struct VerificationReport: Sendable, Hashable {
 }
 
 extension SQLiteLedger {
-    /// Checks the hash chain of every entry and that window totals equal the sums of their entries.
+    /// Checks the hash chain of every entry, that window totals equal the sums of their entries, and that no open
+    /// reservation lies below the recorded floor of open reservations. One pass over the entries.
     /// - Returns: The first edited, inserted or deleted entry, or the first window whose totals disagree.
     /// - Throws: ``LedgerError`` when the file cannot be read.
     public func verify() throws -> VerificationReport {
         try read { db in
             var prev = LedgerStore.genesisHash
             var checked = 0
+            let floor = try Int64.fetchOne(db, sql: "SELECT open_floor FROM ledger_state WHERE id = 1") ?? 1
+            /// Settled and reserved sums per window, from the entries.
+            var sums: [String: [String: (settled: Int64, reserved: Int64)]] = ["day": [:], "month": [:]]
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -78,27 +84,40 @@ extension SQLiteLedger {
                     }
                 } else if seal != nil {
                     return .init(entriesChecked: checked, headHash: prev, firstProblem: .init(kind: .edited, entryID: id, detail: "an open reservation carries a seal"))
+                } else if id < floor {
+                    return .init(
+                        entriesChecked: checked, headHash: prev,
+                        firstProblem: .init(kind: .openFloor, entryID: id, detail: "it is open but below the recorded floor \(floor) of open reservations"))
+                }
+                let settled: Int64 = status == .settled ? (r[21] ?? 0) : 0, reserved: Int64 = status == .reserved ? r[11] : 0
+                if settled != 0 || reserved != 0 {
+                    for (period, key) in [("day", r[7] as String), ("month", r[8] as String)] {
+                        let old = sums[period]![key] ?? (0, 0)
+                        sums[period]![key] = (old.settled + settled, old.reserved + reserved)
+                    }
                 }
                 prev = stored
             }
-            // Totals: every window's running totals equal the sums of its entries.
-            for period in ["day", "month"] {
-                let column = period == "day" ? "day_key" : "month_key"
-                let sums = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT w.key, w.settled, w.reserved,
-                            COALESCE((SELECT SUM(actual_cost) FROM entry e WHERE e.\(column) = w.key AND e.status = 'settled'), 0),
-                            COALESCE((SELECT SUM(est_cost) FROM entry e WHERE e.\(column) = w.key AND e.status = 'reserved'), 0)
-                        FROM budget_window w WHERE w.period = ?
-                        """, arguments: [period])
-                for s in sums where (s[1] as Int64) != (s[3] as Int64) || (s[2] as Int64) != (s[4] as Int64) {
-                    let key: String = s[0]
+            // Totals: every window's running totals equal the sums of its entries (a window no entry reaches sums to 0).
+            let windows = try Row.fetchAll(db, sql: "SELECT period, key, settled, reserved FROM budget_window ORDER BY period, key")
+            for w in windows {
+                let period: String = w[0], key: String = w[1]
+                let sum = sums[period]?.removeValue(forKey: key) ?? (0, 0)
+                if (w[2] as Int64) != sum.settled || (w[3] as Int64) != sum.reserved {
                     return .init(
                         entriesChecked: checked, headHash: prev,
                         firstProblem: .init(
                             kind: .totalsMismatch, entryID: nil,
-                            detail: "\(period) \(key): totals say settled \(MicroDollars(micros: s[1])) reserved \(MicroDollars(micros: s[2])), entries sum to settled \(MicroDollars(micros: s[3])) reserved \(MicroDollars(micros: s[4]))"))
+                            detail: "\(period) \(key): totals say settled \(MicroDollars(micros: w[2])) reserved \(MicroDollars(micros: w[3])), entries sum to settled \(MicroDollars(micros: sum.settled)) reserved \(MicroDollars(micros: sum.reserved))"))
+                }
+            }
+            for period in ["day", "month"] {
+                if let (key, sum) = sums[period]!.min(by: { $0.key < $1.key }) {
+                    return .init(
+                        entriesChecked: checked, headHash: prev,
+                        firstProblem: .init(
+                            kind: .totalsMismatch, entryID: nil,
+                            detail: "\(period) \(key): no window row, entries sum to settled \(MicroDollars(micros: sum.settled)) reserved \(MicroDollars(micros: sum.reserved))"))
                 }
             }
             return .init(entriesChecked: checked, headHash: prev, firstProblem: nil)

@@ -57,6 +57,20 @@ extension SQLiteLedger {
                     );
                     """)
         }
+        // Open reservations are found from a floor and a rowid range (OpenReservationTracker), not an index that every
+        // reserve and settle would have to write.
+        m.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX entry_open;
+                    CREATE TABLE ledger_state (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        open_floor INTEGER NOT NULL
+                    );
+                    INSERT INTO ledger_state (id, open_floor) VALUES (1, COALESCE(
+                        (SELECT MIN(id) FROM entry WHERE status = 'reserved'), (SELECT MAX(id) FROM entry) + 1, 1));
+                    """)
+        }
         return m
     }
 }

@@ -56,6 +56,8 @@ public struct SQLiteLedger: BudgetLedger {
     /// Queues writers of several processes fairly (`nil` in memory).
     let gate: WriteGate?
     let windowCache: WindowCacheBox
+    /// Where this process last saw open reservations (shared by ``reconfigured(_:)`` copies).
+    let openReservations: OpenReservationTracker
 
     /// Opens (creating if needed) a ledger file, migrates it and reclaims expired reservations.
     ///
@@ -99,6 +101,7 @@ public struct SQLiteLedger: BudgetLedger {
         self.path = path
         self.configuration = configuration
         self.windowCache = WindowCacheBox()
+        self.openReservations = OpenReservationTracker()
         do {
             let migrator = Self.migrator
             let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
@@ -111,10 +114,11 @@ public struct SQLiteLedger: BudgetLedger {
             if configuration.synchronousFull {
                 try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             }
-            let reclaimed = try writer.write { db in
+            // The caller holds the open lock, which is the gate's file: this one write goes ungated.
+            let reclaimed = try write(gated: false) { db in
                 if configuration.recordsLimits { try LedgerStore.recordConfiguration(db, configuration, at: now) }
                 var noCache: LedgerBatchCache?
-                return try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(now), cache: &noCache)
+                return try openReservations.reclaim(db, now: LedgerStore.micros(now), cache: &noCache)
             }
             logger?.debug("ledger opened", metadata: ["path": "\(path ?? ":memory:")", "reclaimed": "\(reclaimed)"])
         } catch {
@@ -126,15 +130,20 @@ public struct SQLiteLedger: BudgetLedger {
     /// - Parameter configuration: The new configuration; nothing is recorded.
     /// - Returns: A ledger sharing this one's connection.
     public func reconfigured(_ configuration: Configuration) -> SQLiteLedger {
-        SQLiteLedger(writer: writer, gate: gate, path: path, configuration: configuration, windowCache: WindowCacheBox())
+        SQLiteLedger(
+            writer: writer, gate: gate, path: path, configuration: configuration, windowCache: WindowCacheBox(), openReservations: openReservations)
     }
 
-    private init(writer: any DatabaseWriter, gate: WriteGate?, path: String?, configuration: Configuration, windowCache: WindowCacheBox) {
+    private init(
+        writer: any DatabaseWriter, gate: WriteGate?, path: String?, configuration: Configuration, windowCache: WindowCacheBox,
+        openReservations: OpenReservationTracker
+    ) {
         self.writer = writer
         self.gate = gate
         self.path = path
         self.configuration = configuration
         self.windowCache = windowCache
+        self.openReservations = openReservations
     }
 
     // MARK: - BudgetLedger
@@ -166,11 +175,11 @@ public struct SQLiteLedger: BudgetLedger {
     /// The ledger's writes are never cancelled half-way: once started they commit or roll back.
     public func reserveNow(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         let w = windows(for: date)
-        let check = windowCache.shouldCheckExpired(at: date)
+        let expiring = windowCache.shouldCheckExpired(at: date) ? openReservations : nil
         return try write { db in
             var noCache: LedgerBatchCache?
             return try LedgerStore.reserve(
-                db, request, at: date, windows: w, configuration: configuration, checkExpired: check, cache: &noCache, choose: choose)
+                db, request, at: date, windows: w, configuration: configuration, expiring: expiring, cache: &noCache, choose: choose)
         }
     }
 
@@ -195,7 +204,7 @@ public struct SQLiteLedger: BudgetLedger {
         let w = windows(for: date)
         return try write { db in
             var noCache: LedgerBatchCache?
-            _ = try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(date), cache: &noCache)
+            _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache)
             return try LedgerStore.snapshot(db, windows: w, limits: configuration.limits, cache: &noCache)
         }
     }
@@ -206,7 +215,7 @@ public struct SQLiteLedger: BudgetLedger {
     public func reclaimExpired(at date: Date) throws -> Int {
         try write { db in
             var noCache: LedgerBatchCache?
-            return try LedgerStore.reclaimExpired(db, now: LedgerStore.micros(date), cache: &noCache)
+            return try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache)
         }
     }
 
@@ -233,23 +242,26 @@ public struct SQLiteLedger: BudgetLedger {
         windowCache.cache.withLock { $0.windows(for: date, calendar: configuration.calendar) }
     }
 
-    /// One IMMEDIATE write transaction, behind the cross-process ``WriteGate`` when the ledger is a file.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// One IMMEDIATE write transaction, behind the cross-process ``WriteGate`` when the ledger is a file and `gated`.
+    func write<T>(gated: Bool = true, _ body: (Database) throws -> T) throws -> T {
         do {
-            guard let gate else { return try writer.write(body) }
             return try writer.writeWithoutTransaction { db in
-                try gate.withLock {
+                func transaction() throws -> T {
                     // BEGIN and COMMIT as cached statements: the hot path prepares nothing.
                     try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
                     do {
                         let result = try body(db)
                         try db.cachedStatement(sql: "COMMIT").execute()
+                        openReservations.transactionEnded(committed: true)
                         return result
                     } catch {
+                        openReservations.transactionEnded(committed: false)
                         if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
                         throw error
                     }
                 }
+                guard let gate, gated else { return try transaction() }
+                return try gate.withLock(transaction)
             }
         } catch { throw Self.map(error, path: path) }
     }
@@ -356,7 +368,7 @@ public struct LedgerBatch {
     {
         try LedgerStore.reserve(
             db, request, at: date, windows: ledger.windows(for: date), configuration: ledger.configuration,
-            checkExpired: ledger.windowCache.shouldCheckExpired(at: date), cache: &cache, choose: choose)
+            expiring: ledger.windowCache.shouldCheckExpired(at: date) ? ledger.openReservations : nil, cache: &cache, choose: choose)
     }
 
     /// Settles, as ``SQLiteLedger/settle(_:_:at:)``, inside the batch.
