@@ -1,5 +1,5 @@
-public import Foundation
-public import Gateway
+import Foundation
+import Gateway
 public import Logging
 public import ModelSelection
 public import SpendLedger
