@@ -9,8 +9,12 @@ import Darwin
 struct FileLock: ~Copyable {
     private let fd: Int32
 
-    /// Blocks until the lock on `path` is held.
-    init(path: String) throws {
+    /// Waits until the lock on `path` is held, at most `timeout`.
+    ///
+    /// Polls (non-blocking `flock`, then sleeps of 1 ms) because `flock` has no timeout: a process stopped while
+    /// holding the lock (it is also the write gate's file) must not hang every process that opens the ledger.
+    /// - Throws: ``LedgerError`` (`locked` after `timeout`, `readOnly`, `cannotOpen`).
+    init(path: String, timeout: Duration) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let e = errno
@@ -19,11 +23,21 @@ struct FileLock: ~Copyable {
             }
             throw LedgerError(kind: .cannotOpen, path: path, message: "cannot create lock file (errno \(e))")
         }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
+        let deadline = ContinuousClock.now + timeout
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
-            close(fd)
-            throw LedgerError(kind: .cannotOpen, path: path, message: "cannot lock (errno \(e))")
+            if e == EINTR { continue }
+            guard e == EWOULDBLOCK else {
+                close(fd)
+                throw LedgerError(kind: .cannotOpen, path: path, message: "cannot lock (errno \(e))")
+            }
+            guard ContinuousClock.now < deadline else {
+                close(fd)
+                throw LedgerError(
+                    kind: .locked, path: path,
+                    message: "another process held the ledger's lock file for the whole busy timeout (\(timeout)); it may be stopped inside a write")
+            }
+            usleep(1_000)
         }
         self.fd = fd
     }

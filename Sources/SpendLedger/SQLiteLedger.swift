@@ -21,7 +21,8 @@ public struct SQLiteLedger: BudgetLedger {
         /// How long a reservation may stay open before it is taken for abandoned (its process crashed) and expired.
         /// Longer than the slowest call you make.
         public var reservationTimeToLive: Duration
-        /// How long a write waits for another process's lock before failing with ``LedgerError/Kind/locked``.
+        /// How long a write (or opening) waits for another process's lock (SQLite's write lock, the write gate, the open
+        /// lock) before failing with ``LedgerError/Kind/locked``.
         public var busyTimeout: Duration
         /// `PRAGMA synchronous = FULL` (durable at every commit) instead of WAL's default NORMAL.
         public var synchronousFull: Bool
@@ -71,7 +72,7 @@ public struct SQLiteLedger: BudgetLedger {
     /// - Throws: ``LedgerError`` (`notALedger`, `corrupt`, `readOnly`, `locked`, `newerSchema`, `cannotOpen`).
     public init(path: String, configuration: Configuration = .init(), now: Date = Date(), logger: Logger? = nil) throws {
         try configuration.validate()
-        let lock = try FileLock(path: path + ".lock")
+        let lock = try FileLock(path: path + ".lock", timeout: configuration.busyTimeout)
         try createPrivateFileIfMissing(path)
         let pool: DatabasePool
         do {
@@ -261,7 +262,7 @@ public struct SQLiteLedger: BudgetLedger {
                     }
                 }
                 guard let gate, gated else { return try transaction() }
-                return try gate.withLock(transaction)
+                return try gate.withLock(timeout: configuration.busyTimeout, transaction)
             }
         } catch { throw Self.map(error, path: path) }
     }

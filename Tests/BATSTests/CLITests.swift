@@ -68,7 +68,7 @@ struct CLITests {
         let dir = try LedgerFixture.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let ledger = dir.appendingPathComponent("l.sqlite").path
-        FileManager.default.createFile(atPath: ledger, contents: nil)
+        _ = FileManager.default.createFile(atPath: ledger, contents: nil)
         _ = try BATSCommand.parseAsRoot(["budget", "--ledger", ledger, "--daily-budget", "0", "--monthly-budget", "0.000000"])
     }
 

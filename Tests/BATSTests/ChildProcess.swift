@@ -33,8 +33,8 @@ enum BATSChild {
         let p = Process()
         p.executableURL = try require()
         p.arguments = arguments
-        FileManager.default.createFile(atPath: output.path + ".out", contents: nil)
-        FileManager.default.createFile(atPath: output.path + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path + ".err", contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output.path + ".out"))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: output.path + ".err"))
         try p.run()

@@ -57,6 +57,46 @@ struct LedgerFaultTests {
         #expect(F.reservation(try F.reserve(l, .simple, at: Self.t0)) != nil)
     }
 
+    @Test("A process stopped while holding the write gate makes writers fail with `locked` after the busy timeout, not hang")
+    func gateHeldPastTimeout() async throws {
+        let dir = try F.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("ledger.sqlite").path
+        let l = try Self.populate(path, busyTimeout: .milliseconds(300))
+        let patient = try SQLiteLedger(
+            path: path, configuration: .init(limits: .init(daily: .dollars(1), monthly: nil), busyTimeout: .seconds(20)), now: Self.t0)
+        let before = try Self.fingerprint(path)
+        // Another open description of the gate file, locked as a process stopped inside a write would hold it.
+        let holder = open(path + ".lock", O_RDWR)
+        #expect(holder >= 0)
+        defer { close(holder) }
+        #expect(flock(holder, LOCK_EX) == 0)
+        let start = ContinuousClock.now
+        #expect { try F.reserve(l, .simple, at: Self.t0) } throws: { e in
+            (e as? LedgerError)?.kind == .locked && "\(e)".contains("write gate") && "\(e)".contains("ledger.sqlite.lock")
+        }
+        let waited = ContinuousClock.now - start
+        #expect(waited >= .milliseconds(290) && waited < .seconds(5))
+        // A second writer times out too while the gate stays held (the waiter thread is still queued for it).
+        #expect { try F.reserve(l, .simple, at: Self.t0) } throws: { ($0 as? LedgerError)?.kind == .locked }
+        // Opening the ledger (which takes the same lock file) gives up the same way.
+        #expect {
+            try SQLiteLedger(path: path, configuration: .init(limits: .init(daily: .dollars(1), monthly: nil), busyTimeout: .milliseconds(200)), now: Self.t0)
+        } throws: { ($0 as? LedgerError)?.kind == .locked }
+        #expect(try Self.fingerprint(path) == before)
+
+        // The holder resumes and lets go while a writer with a longer timeout waits: the writer gets the gate.
+        async let reserved = Task.detached { try F.reservation(F.reserve(patient, .simple, at: Self.t0)) != nil }.value
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(flock(holder, LOCK_UN) == 0)
+        #expect(try await reserved)
+        // The first ledger's waiter got the gate after its writers gave up and let it go: it writes again at once.
+        let again = ContinuousClock.now
+        #expect(F.reservation(try F.reserve(l, .simple, at: Self.t0)) != nil)
+        #expect(ContinuousClock.now - again < .seconds(2))
+        #expect(try l.verify().isIntact)
+    }
+
     static let canMount: Bool = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount")
 
     static func sh(_ args: [String]) throws -> Int32 {
