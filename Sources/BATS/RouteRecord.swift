@@ -33,6 +33,8 @@ public struct RouteRecord: Sendable, Hashable {
     public var usage: Usage
     /// Whether the usage was estimated (no usage in the reply, a cancelled stream).
     public var usageEstimated: Bool
+    /// The images settled: how many an image-generation call returned; 0 for chat and embeddings calls.
+    public var images: Int = 0
     /// The ledger entry of the settled attempt.
     public var entryID: Int64
     /// Every attempt, failed ones first.

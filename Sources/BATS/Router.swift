@@ -10,6 +10,9 @@ public import SpendLedger
 ///   failure the reservation is released and the next model is tried.
 /// - Critical calls always get the pinned model (Opus), are never refused for budget and never downgraded:
 ///   a provider failure retries the same model up to ``Configuration/criticalAttempts`` times.
+/// - Embeddings and image generation (``embed(_:kind:tier:tags:requestID:logger:)``,
+///   ``generateImages(_:kind:tier:tags:requestID:logger:)``) go through the same budget with one fixed model each:
+///   priced, reserved, sent, settled; refused when they do not fit, never moved to another model.
 /// - Every reservation ends settled or released: on success, on failure, and when the caller's task is cancelled.
 public struct Router: Sendable {
     /// How the router estimates and retries.
@@ -37,7 +40,7 @@ public struct Router: Sendable {
     public let gateway: any ChatGateway
     /// The configuration.
     public let configuration: Configuration
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
 
     /// Creates a router.
     /// - Parameters:

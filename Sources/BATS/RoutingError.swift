@@ -11,12 +11,16 @@ public struct RoutingError: Error, Sendable, CustomStringConvertible {
         public init(rawValue: String) { self.rawValue = rawValue }
         /// No model in the chain fits the remaining budget; see ``RoutingError/refusal``.
         public static let budgetExhausted = Kind(rawValue: "budget-exhausted")
-        /// Every model the task may use failed at the provider.
+        /// Every model the task may use failed at the provider (for an embeddings or image call: its one model).
         public static let allProvidersFailed = Kind(rawValue: "all-providers-failed")
         /// The gateway failed in a way another model would not fix (authentication, credit, bad request).
         public static let gatewayFailed = Kind(rawValue: "gateway-failed")
-        /// The task names neither a kind nor a tier, or its kind is unknown and rejected.
+        /// The task names neither a kind nor a tier, or its kind is unknown and rejected; or an embeddings or image call
+        /// names a catalog model of the wrong kind, or the catalog has no model of that kind.
         public static let invalidTask = Kind(rawValue: "invalid-task")
+        /// The router's gateway does not offer the endpoint the call needs (it is not an `EmbeddingsGateway` or an
+        /// `ImageGateway`); nothing was reserved or sent.
+        public static let unsupportedEndpoint = Kind(rawValue: "unsupported-endpoint")
         /// The kind's name.
         public var description: String { rawValue }
     }

@@ -13,6 +13,8 @@ public struct SelectionReason: RawRepresentable, Hashable, Sendable, Codable, Cu
     public static let downgradedForProviderFailure = SelectionReason(rawValue: "downgraded-for-provider-failure")
     /// A critical task, pinned to the best model with no budget check.
     public static let pinnedCritical = SelectionReason(rawValue: "pinned-critical")
+    /// The call named one model (embeddings, image generation), which fit the budget; there is no chain to fall down.
+    public static let fixedModel = SelectionReason(rawValue: "fixed-model")
     /// Nothing in the chain fit the budget (or every candidate failed): the call is refused.
     public static let refused = SelectionReason(rawValue: "refused")
 

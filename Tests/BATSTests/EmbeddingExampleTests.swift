@@ -17,6 +17,8 @@ struct EmbeddingExampleTests {
     func readmeExample() async throws {
         try await LoopbackGatewayServer.withServer { server in
             server.setFallback(.json(Self.reply))
+            server.enqueue(.json(try GatewayFixture.text("embeddings.json")), path: "/embeddings")
+            server.enqueue(.json(try GatewayFixture.text("images.json")), path: "/images/generations")
             let dir = try LedgerFixture.tempDir()
             defer { try? FileManager.default.removeItem(at: dir) }
 
@@ -37,8 +39,17 @@ struct EmbeddingExampleTests {
                         request: ChatRequest(messages: [.user("Extract bid/ask from: AAPL 189.20/189.24")]),
                         tags: ["agent": "scanner"]))
                 #expect(reply.response.text == "bid 189.20 ask 189.24")
+
+                // Embeddings and images go through the same budget, each with one fixed catalog model.
+                let vectors = try await router.embed(
+                    EmbeddingsRequest(model: "text-embedding-3-small", input: .batch(["AAPL beats", "MSFT misses"])),
+                    tags: ["agent": "news"])
+                let chart = try await router.generateImages(ImageGenerationRequest(model: "gpt-image-1", prompt: "AAPL 5-day chart"))
+                #expect(vectors.record.cost == MicroDollars(micros: 1) && vectors.record.usage.promptTokens == 8)
+                #expect(chart.record.images == 2 && chart.record.cost == MicroDollars(micros: 84_000))
                 return reply.record
             }
+            #expect(try ledger.audit(by: .model).rows.map(\.group).sorted() == ["deepseek-v3", "gpt-image-1", "text-embedding-3-small"])
             #expect(record.model == .deepseekV3 && record.reason == .preferred)
             #expect(record.cost == ModelCatalogCost.v3(31, 9))
             let sent = try #require(server.requests.first)

@@ -1,0 +1,213 @@
+import Foundation
+public import Gateway
+public import Logging
+public import ModelSelection
+import SpendLedger
+
+// MARK: - Embeddings and images
+
+extension Router {
+    /// Embeds one text or a batch through the budget: price → reserve → call → settle, or release on failure.
+    ///
+    /// - Model: the request's `model` when it names a catalog model (canonical or gateway id); when it is empty or
+    ///   names no catalog model, the catalog's first embedding model. The request is sent with that model's gateway id.
+    ///   There is no fallback to another model (the gateway client's own retries still apply).
+    /// - Estimate: the router's ``Configuration/estimator`` over the input texts (each text counted as one message),
+    ///   priced at the model's input price. A non-critical call that does not fit both windows is refused before
+    ///   anything is sent; a critical call is never refused (the record says whether it exceeds a window).
+    /// - Settlement: the reply's `usage.prompt_tokens` (`total_tokens` when only that is reported); with no usage, the
+    ///   estimate, marked estimated. On a failure or cancellation the reservation is released, never left open.
+    /// - Parameters:
+    ///   - request: The request; its `model` picks the catalog model as above.
+    ///   - kind: The task kind recorded in the ledger (`embedding` when `nil`); when given and `tier` is `nil`, it sets
+    ///     the tier through ``ModelSelection/ModelSelector/tier(for:)``, as for chat calls.
+    ///   - tier: The tier (``ModelSelection/Complexity/simple`` when neither it nor `kind` is given).
+    ///   - tags: Tags recorded in the ledger (agent, symbol, …).
+    ///   - requestID: The request id for the ledger and the `X-Request-ID` header; a random one when `nil`.
+    ///   - logger: Where to log decisions (debug); `nil` is silent.
+    /// - Returns: The vectors and the decision record.
+    /// - Throws: ``RoutingError``: `unsupportedEndpoint` (the gateway is not an `EmbeddingsGateway`), `invalidTask`
+    ///   (a catalog model of another kind, a rejected task kind, no embedding model in the catalog), `budgetExhausted`
+    ///   (with the ``RoutingError/refusal``), `allProvidersFailed` or `gatewayFailed` (with the
+    ///   ``RoutingError/gatewayError``); ``SpendLedger/LedgerError``; or `CancellationError` (after releasing).
+    public func embed(
+        _ request: EmbeddingsRequest, kind: String? = nil, tier: Complexity? = nil, tags: [String: String] = [:],
+        requestID: String? = nil, logger: Logger? = nil
+    ) async throws -> RoutedEmbeddings {
+        let texts = request.input.texts
+        let estimate = configuration.estimator.estimate(utf8Bytes: texts.reduce(0) { $0 + $1.utf8.count }, messages: texts.count)
+        let route = try prepareFixed(
+            .embedding, requestModel: request.model, kind: kind, tier: tier, requestID: requestID, inputTokens: estimate, images: 0)
+        guard let endpoint = gateway as? any EmbeddingsGateway else { throw route.unsupported("embeddings") }
+        let (response, record) = try await routeFixed(route, tags: tags, logger: logger) { gatewayModel, options in
+            var r = request
+            r.model = gatewayModel
+            return try await endpoint.embeddings(r, options: options, logger: logger)
+        } settle: { (response: EmbeddingsResponse) in
+            if let usage = response.usage {
+                let tokens = usage.promptTokens > 0 ? usage.promptTokens : usage.totalTokens
+                return FixedSettlement(inputTokens: tokens, images: 0, estimated: false)
+            }
+            return FixedSettlement(inputTokens: route.call.inputTokens, images: 0, estimated: true)
+        }
+        return RoutedEmbeddings(response: response, record: record)
+    }
+
+    /// Generates images through the budget: price → reserve → call → settle, or release on failure.
+    ///
+    /// - Model: the request's `model` when it names a catalog model (canonical or gateway id); when it is empty or
+    ///   names no catalog model, the catalog's first image model. The request is sent with that model's gateway id.
+    ///   There is no fallback to another model (the gateway client's own retries still apply).
+    /// - Estimate: the model's per-image price × the request's `n` (1 when unset). A non-critical call that does not
+    ///   fit both windows is refused before anything is sent; a critical call is never refused.
+    /// - Settlement: per-image price × the images the reply actually holds (never estimated: the count is always known).
+    ///   The prompt's text tokens are not charged. On a failure or cancellation the reservation is released.
+    /// - Parameters:
+    ///   - request: The request; its `model` picks the catalog model as above.
+    ///   - kind: The task kind recorded in the ledger (`image` when `nil`); when given and `tier` is `nil`, it sets the
+    ///     tier through ``ModelSelection/ModelSelector/tier(for:)``, as for chat calls.
+    ///   - tier: The tier (``ModelSelection/Complexity/simple`` when neither it nor `kind` is given).
+    ///   - tags: Tags recorded in the ledger.
+    ///   - requestID: The request id for the ledger and the `X-Request-ID` header; a random one when `nil`.
+    ///   - logger: Where to log decisions (debug); `nil` is silent.
+    /// - Returns: The images and the decision record.
+    /// - Throws: ``RoutingError``: `unsupportedEndpoint` (the gateway is not an `ImageGateway`), `invalidTask`,
+    ///   `budgetExhausted`, `allProvidersFailed` or `gatewayFailed`; ``SpendLedger/LedgerError``; or
+    ///   `CancellationError` (after releasing).
+    public func generateImages(
+        _ request: ImageGenerationRequest, kind: String? = nil, tier: Complexity? = nil, tags: [String: String] = [:],
+        requestID: String? = nil, logger: Logger? = nil
+    ) async throws -> RoutedImages {
+        let route = try prepareFixed(
+            .image, requestModel: request.model, kind: kind, tier: tier, requestID: requestID, inputTokens: 0, images: max(1, request.n ?? 1))
+        guard let endpoint = gateway as? any ImageGateway else { throw route.unsupported("image generation") }
+        let (response, record) = try await routeFixed(route, tags: tags, logger: logger) { gatewayModel, options in
+            var r = request
+            r.model = gatewayModel
+            return try await endpoint.generateImages(r, options: options, logger: logger)
+        } settle: { (response: ImageGenerationResponse) in
+            FixedSettlement(inputTokens: 0, images: response.data.count, estimated: false)
+        }
+        return RoutedImages(response: response, record: record)
+    }
+
+    // MARK: - Steps
+
+    /// One embeddings or image call, resolved: its request id, recorded kind, tier and checked model.
+    struct FixedRoute: Sendable {
+        let requestID: String
+        let taskKind: String
+        let tierByRule: Bool
+        let call: FixedModelCall
+
+        func error(_ kind: RoutingError.Kind, attempts: [RouteRecord.Attempt] = [], gatewayError: GatewayError? = nil, detail: String)
+            -> RoutingError
+        {
+            RoutingError(kind: kind, requestID: requestID, tier: call.tier, attempts: attempts, gatewayError: gatewayError, detail: detail)
+        }
+
+        func unsupported(_ endpoint: String) -> RoutingError {
+            error(.unsupportedEndpoint, detail: "the gateway does not support \(endpoint)")
+        }
+    }
+
+    /// What a reply used: prompt tokens and images, reported or estimated.
+    struct FixedSettlement {
+        var inputTokens: Int
+        var images: Int
+        var estimated: Bool
+    }
+
+    /// Resolves the tier and the model, and checks the model against the catalog.
+    private func prepareFixed(
+        _ endpoint: ModelInfo.Kind, requestModel: String, kind: String?, tier: Complexity?, requestID: String?, inputTokens: Int, images: Int
+    ) throws -> FixedRoute {
+        let requestID = requestID ?? UUID().uuidString.lowercased()
+        var resolved = Complexity.simple
+        var byRule = false
+        if let tier {
+            resolved = tier
+        } else if let kind {
+            do {
+                let r = try selector.tier(for: kind)
+                resolved = r.tier
+                byRule = r.byUnknownRule
+            } catch {
+                throw RoutingError(kind: .invalidTask, requestID: requestID, attempts: [], detail: "\(error)")
+            }
+        }
+        let catalog = selector.catalog
+        let named = catalog.model(ModelID(requestModel)) ?? catalog.model(gatewayID: requestModel)
+        guard let id = named?.id ?? catalog.models.first(where: { $0.kind == endpoint })?.id else {
+            throw RoutingError(kind: .invalidTask, requestID: requestID, tier: resolved, attempts: [], detail: "the catalog has no \(endpoint) model")
+        }
+        do {
+            let call = try selector.fixedModelCall(id, kind: endpoint, tier: resolved, inputTokens: inputTokens, images: images)
+            return FixedRoute(requestID: requestID, taskKind: kind ?? endpoint.rawValue, tierByRule: byRule, call: call)
+        } catch {
+            throw RoutingError(kind: .invalidTask, requestID: requestID, tier: resolved, attempts: [], detail: error.description)
+        }
+    }
+
+    /// Reserves, sends, and settles; releases the reservation when sending or settling fails or is cancelled.
+    private func routeFixed<Response: Sendable>(
+        _ route: FixedRoute, tags: [String: String], logger: Logger?,
+        send: (_ gatewayModel: String, _ options: GatewayRequestOptions) async throws -> Response,
+        settle: (Response) -> FixedSettlement
+    ) async throws -> (Response, RouteRecord) {
+        let reservation = try await reserveFixed(route, tags: tags, logger: logger)
+        let selection = reservation.selection
+        let model = route.call.model
+        do {
+            let options = GatewayRequestOptions(timeout: configuration.requestTimeout, requestID: route.requestID)
+            let response = try await send(model.gatewayID, options)
+            let used = settle(response)
+            let cost = selector.catalog.cost(of: model, inputTokens: used.inputTokens, outputTokens: 0, images: used.images)
+            let receipt = try await ledger.settle(
+                reservation.id, Settlement(inputTokens: used.inputTokens, outputTokens: 0, cost: cost, estimated: used.estimated), at: now())
+            let record = RouteRecord(
+                requestID: route.requestID, taskKind: route.taskKind, tier: route.call.tier, tierByUnknownRule: route.tierByRule,
+                model: model.id, reason: selection.reason, estimate: selection.estimate, cost: receipt.cost,
+                usage: Usage(promptTokens: used.inputTokens, completionTokens: 0), usageEstimated: receipt.usageEstimated,
+                images: used.images, entryID: receipt.entryID, attempts: [.init(model: model.id, entryID: receipt.entryID, error: nil)],
+                exceedsDailyLimit: selection.exceedsDailyLimit, exceedsMonthlyLimit: selection.exceedsMonthlyLimit)
+            logger?.debug("routed \(model.kind)", metadata: Self.metadata(record))
+            return (response, record)
+        } catch {
+            throw try await releaseFixed(error, reservation: reservation, route: route)
+        }
+    }
+
+    private func reserveFixed(_ route: FixedRoute, tags: [String: String], logger: Logger?) async throws -> Reservation {
+        let call = route.call, selector = self.selector
+        let outcome = try await ledger.reserve(
+            ReservationRequest(requestID: route.requestID, attempt: 1, taskKind: route.taskKind, tags: tags), at: now()
+        ) { snapshot in selector.select(call, budget: snapshot) }
+        switch outcome {
+        case .reserved(let r):
+            logger?.debug(
+                "reserved",
+                metadata: ["request": "\(route.requestID)", "model": "\(call.model.id)", "reason": "\(r.selection.reason)", "estimate": "\(r.selection.estimate)"])
+            return r
+        case .refused(let selection, _, _):
+            var e = route.error(.budgetExhausted, detail: selection.refusal?.summary ?? "refused")
+            e.refusal = selection.refusal
+            throw e
+        }
+    }
+
+    /// Releases a failed call's reservation and returns the error to throw: `CancellationError` when cancelled, a
+    /// ``RoutingError`` for a gateway failure (there is no other model to try), anything else unchanged.
+    private func releaseFixed(_ error: any Error, reservation: Reservation, route: FixedRoute) async throws -> any Error {
+        let model = route.call.model.id
+        let text = (error as? GatewayError)?.description ?? (error is CancellationError ? "cancelled" : "\(error)")
+        try await ledger.release(reservation.id, error: text, at: now())
+        if error is CancellationError || Task.isCancelled { return CancellationError() }
+        guard let g = error as? GatewayError else { return error }
+        let attempts = [RouteRecord.Attempt(model: model, entryID: reservation.id, error: text)]
+        if g.allowsFallback {
+            return route.error(.allProvidersFailed, attempts: attempts, gatewayError: g, detail: "the \(route.call.model.kind) model failed at the provider (no fallback model)")
+        }
+        return route.error(.gatewayFailed, attempts: attempts, gatewayError: g, detail: "the gateway refused the call")
+    }
+}
