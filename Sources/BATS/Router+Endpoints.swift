@@ -9,8 +9,9 @@ import SpendLedger
 extension Router {
     /// Embeds one text or a batch through the budget: price → reserve → call → settle, or release on failure.
     ///
-    /// - Model: the request's `model` when it names a catalog model (canonical or gateway id); when it is empty or
-    ///   names no catalog model, the catalog's first embedding model. The request is sent with that model's gateway id.
+    /// - Model: the request's `model`, a catalog model's canonical or gateway id; when it is empty, the catalog's first
+    ///   embedding model. A name the catalog does not know is refused (`invalidTask`): another model would return
+    ///   vectors of another size. The request is sent with that model's gateway id.
     ///   There is no fallback to another model (the gateway client's own retries still apply).
     /// - Estimate: the router's ``Configuration/estimator`` over the input texts (each text counted as one message),
     ///   priced at the model's input price. A non-critical call that does not fit both windows is refused before
@@ -27,7 +28,8 @@ extension Router {
     ///   - logger: Where to log decisions (debug); `nil` is silent.
     /// - Returns: The vectors and the decision record.
     /// - Throws: ``RoutingError``: `unsupportedEndpoint` (the gateway is not an `EmbeddingsGateway`), `invalidTask`
-    ///   (a catalog model of another kind, a rejected task kind, no embedding model in the catalog), `budgetExhausted`
+    ///   (a model the catalog does not know or of another kind, a rejected task kind, no embedding model in the
+    ///   catalog), `budgetExhausted`
     ///   (with the ``RoutingError/refusal``), `allProvidersFailed` or `gatewayFailed` (with the
     ///   ``RoutingError/gatewayError``); ``SpendLedger/LedgerError``; or `CancellationError` (after releasing).
     public func embed(
@@ -55,8 +57,9 @@ extension Router {
 
     /// Generates images through the budget: price → reserve → call → settle, or release on failure.
     ///
-    /// - Model: the request's `model` when it names a catalog model (canonical or gateway id); when it is empty or
-    ///   names no catalog model, the catalog's first image model. The request is sent with that model's gateway id.
+    /// - Model: the request's `model`, a catalog model's canonical or gateway id; when it is empty, the catalog's first
+    ///   image model. A name the catalog does not know is refused (`invalidTask`), since it could not be priced. The
+    ///   request is sent with that model's gateway id.
     ///   There is no fallback to another model (the gateway client's own retries still apply).
     /// - Estimate: the model's per-image price × the request's `n` (1 when unset). A non-critical call that does not
     ///   fit both windows is refused before anything is sent; a critical call is never refused.
@@ -137,9 +140,20 @@ extension Router {
             }
         }
         let catalog = selector.catalog
-        let named = catalog.model(ModelID(requestModel)) ?? catalog.model(gatewayID: requestModel)
-        guard let id = named?.id ?? catalog.models.first(where: { $0.kind == endpoint })?.id else {
-            throw RoutingError(kind: .invalidTask, requestID: requestID, tier: resolved, attempts: [], detail: "the catalog has no \(endpoint) model")
+        let id: ModelID
+        if requestModel.isEmpty {
+            guard let first = catalog.models.first(where: { $0.kind == endpoint }) else {
+                throw RoutingError(kind: .invalidTask, requestID: requestID, tier: resolved, attempts: [], detail: "the catalog has no \(endpoint) model")
+            }
+            id = first.id
+        } else {
+            guard let named = catalog.model(ModelID(requestModel)) ?? catalog.model(gatewayID: requestModel) else {
+                let known = catalog.models.filter { $0.kind == endpoint }.map(\.id.rawValue).joined(separator: ", ")
+                throw RoutingError(
+                    kind: .invalidTask, requestID: requestID, tier: resolved, attempts: [],
+                    detail: "the catalog has no model '\(requestModel)' to price (\(endpoint) models: \(known.isEmpty ? "none" : known))")
+            }
+            id = named.id
         }
         do {
             let call = try selector.fixedModelCall(id, kind: endpoint, tier: resolved, inputTokens: inputTokens, images: images)

@@ -79,9 +79,9 @@ struct RouterEndpointTests {
             // The fixture holds 2 images; the request asks for 3.
             server.enqueue(.json(try GatewayFixture.text("images.json")), path: "/images/generations")
             let l = try ledger(daily: .dollars(1), monthly: .dollars(10))
-            // `dall-e-3` is not in the catalog, so the catalog's first image model is used (and sent).
+            // The catalog model named by its gateway id.
             let result = try await router(l, client).generateImages(
-                ImageGenerationRequest(model: "dall-e-3", prompt: "A red fox", n: 3, size: "1024x1024"), kind: "chart_render",
+                ImageGenerationRequest(model: "gpt-image-1", prompt: "A red fox", n: 3, size: "1024x1024"), kind: "chart_render",
                 tags: ["agent": "reporter"])
             let record = result.record
             #expect(result.response.data.count == 2)
@@ -241,6 +241,11 @@ struct RouterEndpointTests {
             }
             await #expect { _ = try await r.generateImages(ImageGenerationRequest(model: "text-embedding-3-small", prompt: "x")) } throws: {
                 ($0 as? RoutingError)?.kind == .invalidTask
+            }
+            // A model the catalog does not know is refused, not swapped for another (its vectors would differ in size).
+            await #expect { _ = try await r.embed(EmbeddingsRequest(model: "text-embedding-3-large", input: .text("x"))) } throws: {
+                guard let e = $0 as? RoutingError else { return false }
+                return e.kind == .invalidTask && e.detail.contains("text-embedding-3-large") && e.detail.contains("text-embedding-3-small")
             }
             // A task kind the selector rejects.
             let strict = router(l, client, selector: try ModelSelector(catalog: Self.catalog, configuration: .init(unknownTask: .reject)))
