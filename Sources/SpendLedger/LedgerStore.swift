@@ -307,14 +307,7 @@ enum LedgerStore {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
         if e.status == .reserved { try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache) }
-        let now = micros(date)
-        let seal = sealHash(hash: e.hash, status: .released, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
-        let update = try SQLiteCall(db, "UPDATE entry SET status = 'released', finished_at = ?, error = ?, seal = ? WHERE id = ?")
-        update.bind(1, now)
-        update.bind(2, error)
-        update.bind(3, seal)
-        update.bind(4, id)
-        try update.run()
+        try close(db, id, e, as: .released, error: error, now: micros(date))
     }
 
     /// Expires one reservation if it is still open; its amount leaves the windows' reserved totals.
@@ -323,15 +316,20 @@ enum LedgerStore {
         cache?.open[id] = nil
         guard let e = try readEntry(db, id), e.status == .reserved else { return false }
         try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache)
-        let error = "reservation expired after its time-to-live (its process stopped)"
-        let seal = sealHash(hash: e.hash, status: .expired, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
-        let update = try SQLiteCall(db, "UPDATE entry SET status = 'expired', finished_at = ?, error = ?, seal = ? WHERE id = ?")
-        update.bind(1, now)
-        update.bind(2, error)
-        update.bind(3, seal)
-        update.bind(4, id)
-        try update.run()
+        try close(db, id, e, as: .expired, error: "reservation expired after its time-to-live (its process stopped)", now: now)
         return true
+    }
+
+    /// Ends an entry without spend (released or expired) and seals it.
+    private static func close(_ db: Database, _ id: Int64, _ e: OpenEntry, as status: EntryStatus, error: String?, now: Int64) throws {
+        let seal = sealHash(hash: e.hash, status: status, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
+        let update = try SQLiteCall(db, "UPDATE entry SET status = ?, finished_at = ?, error = ?, seal = ? WHERE id = ?")
+        update.bind(1, status.rawValue)
+        update.bind(2, now)
+        update.bind(3, error)
+        update.bind(4, seal)
+        update.bind(5, id)
+        try update.run()
     }
 
     // MARK: - Hash chain

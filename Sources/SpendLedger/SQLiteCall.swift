@@ -79,16 +79,11 @@ struct SQLiteCall {
     /// Resets a statement whose remaining rows are not wanted.
     func finish() { sqlite3_reset(statement) }
 
-    /// The number of rows the last run changed.
-    var changes: Int { Int(sqlite3_changes(db.sqliteConnection)) }
-
     // MARK: Reading the current row (0-based)
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
-    func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(statement, column)) }
     func bool(_ column: Int32) -> Bool { sqlite3_column_int64(statement, column) != 0 }
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
-    func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }
+    func optionalInt64(_ column: Int32) -> Int64? { sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : int64(column) }
 
     func text(_ column: Int32) -> String {
         guard let bytes = sqlite3_column_text(statement, column) else { return "" }
