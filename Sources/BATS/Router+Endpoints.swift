@@ -194,27 +194,17 @@ extension Router {
 
     private func reserveFixed(_ route: FixedRoute, tags: [String: String], logger: Logger?) async throws -> Reservation {
         let call = route.call, selector = self.selector
-        let outcome = try await ledger.reserve(
-            ReservationRequest(requestID: route.requestID, attempt: 1, taskKind: route.taskKind, tags: tags), at: now()
+        return try await reserve(
+            ReservationRequest(requestID: route.requestID, attempt: 1, taskKind: route.taskKind, tags: tags), logger: logger,
+            refused: { route.error(.budgetExhausted, detail: $0) }
         ) { snapshot in selector.select(call, budget: snapshot) }
-        switch outcome {
-        case .reserved(let r):
-            logger?.debug(
-                "reserved",
-                metadata: ["request": "\(route.requestID)", "model": "\(call.model.id)", "reason": "\(r.selection.reason)", "estimate": "\(r.selection.estimate)"])
-            return r
-        case .refused(let selection, _, _):
-            var e = route.error(.budgetExhausted, detail: selection.refusal?.summary ?? "refused")
-            e.refusal = selection.refusal
-            throw e
-        }
     }
 
     /// Releases a failed call's reservation and returns the error to throw: `CancellationError` when cancelled, a
     /// ``RoutingError`` for a gateway failure (there is no other model to try), anything else unchanged.
     private func releaseFixed(_ error: any Error, reservation: Reservation, route: FixedRoute) async throws -> any Error {
         let model = route.call.model.id
-        let text = (error as? GatewayError)?.description ?? (error is CancellationError ? "cancelled" : "\(error)")
+        let text = Self.failureText(error)
         try await ledger.release(reservation.id, error: text, at: now())
         if error is CancellationError || Task.isCancelled { return CancellationError() }
         guard let g = error as? GatewayError else { return error }

@@ -164,27 +164,42 @@ public struct Router: Sendable {
         }
         call.attemptNumber += 1
         let profile = call.profile, excluded = call.excluded, selector = self.selector
-        let outcome = try await ledger.reserve(
+        return try await reserve(
             ReservationRequest(requestID: call.requestID, attempt: call.attemptNumber, taskKind: call.task.kind, tags: call.task.tags),
-            at: now()
+            logger: logger, refused: { [call] in call.error(.budgetExhausted, detail: $0) }
         ) { snapshot in selector.select(profile, budget: snapshot, excluding: excluded) }
-        switch outcome {
+    }
+
+    /// Reserves through the ledger; a refusal is thrown as the `budgetExhausted` error `refused` builds from its summary,
+    /// carrying the ``RoutingError/refusal``.
+    func reserve(
+        _ request: ReservationRequest, logger: Logger?, refused: (String) -> RoutingError, choose: @Sendable (BudgetSnapshot) -> Selection
+    ) async throws -> Reservation {
+        switch try await ledger.reserve(request, at: now(), choose: choose) {
         case .reserved(let r):
             logger?.debug(
                 "reserved",
-                metadata: ["request": "\(call.requestID)", "model": "\(r.selection.model!)", "reason": "\(r.selection.reason)", "estimate": "\(r.selection.estimate)"])
+                metadata: [
+                    "request": "\(request.requestID)", "model": "\(r.selection.model!)", "reason": "\(r.selection.reason)",
+                    "estimate": "\(r.selection.estimate)",
+                ])
             return r
         case .refused(let selection, _, _):
-            var e = call.error(.budgetExhausted, detail: selection.refusal?.summary ?? "refused")
+            var e = refused(selection.refusal?.summary ?? "refused")
             e.refusal = selection.refusal
             throw e
         }
     }
 
+    /// What a failed attempt's ledger entry records as its error.
+    static func failureText(_ error: any Error) -> String {
+        (error as? GatewayError)?.description ?? (error is CancellationError ? "cancelled" : "\(error)")
+    }
+
     /// Releases a failed attempt's reservation and decides whether to try again; rethrows otherwise.
     private func handleFailure(_ error: any Error, reservation: Reservation, call: inout Call, logger: Logger?) async throws {
         let model = reservation.selection.model!
-        let text = (error as? GatewayError)?.description ?? (error is CancellationError ? "cancelled" : "\(error)")
+        let text = Self.failureText(error)
         try await ledger.release(reservation.id, error: text, at: now())
         call.attempts.append(.init(model: model, entryID: reservation.id, error: text))
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
