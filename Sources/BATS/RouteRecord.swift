@@ -1,5 +1,6 @@
 public import Gateway
 public import ModelSelection
+public import SpendLedger
 
 /// What the router decided and what it cost: the decision record returned with every routed call.
 public struct RouteRecord: Sendable, Hashable {
@@ -43,6 +44,12 @@ public struct RouteRecord: Sendable, Hashable {
     public var exceedsDailyLimit: Bool
     /// For a critical call: it was made although it exceeded the monthly limit.
     public var exceedsMonthlyLimit: Bool
+    /// The provider answered but the ledger could not be written within the router's settle deadline: the
+    /// reservation stays open and will be charged at its estimate when it expires (``cost`` is what would have been
+    /// settled). A warning was logged.
+    public var settlementPending = false
+    /// What the ledger flagged about the settlement (over the reservation, suspect usage, a lost reply).
+    public var flags: EntryFlags = []
 }
 
 /// A routed call's reply and its decision record.

@@ -8,8 +8,11 @@ public struct RoutedStream: AsyncSequence, Sendable {
 
     struct Progress: Sendable {
         var usage: Usage?
+        /// Text bytes received over the whole stream, before and after any usage chunk.
         var bytes = 0
         var chunks = 0
+        /// Two usage chunks reported different counts.
+        var conflictingUsage = false
     }
 
     final class Tracker: Sendable {
@@ -33,10 +36,13 @@ public struct RoutedStream: AsyncSequence, Sendable {
             guard let chunk = try await base.next() else { return nil }
             tracker.state.withLock { p in
                 p.chunks += 1
-                if let u = chunk.usage { p.usage = u }
+                if let u = chunk.usage {
+                    if let old = p.usage, old != u { p.conflictingUsage = true }
+                    p.usage = u
+                }
                 for c in chunk.choices {
-                    p.bytes += (c.delta.content?.utf8.count ?? 0) + (c.delta.reasoningContent?.utf8.count ?? 0)
-                    for t in c.delta.toolCalls ?? [] { p.bytes += (t.function?.name?.utf8.count ?? 0) + (t.function?.arguments?.utf8.count ?? 0) }
+                    p.bytes &+= (c.delta.content?.utf8.count ?? 0) &+ (c.delta.reasoningContent?.utf8.count ?? 0)
+                    for t in c.delta.toolCalls ?? [] { p.bytes &+= (t.function?.name?.utf8.count ?? 0) &+ (t.function?.arguments?.utf8.count ?? 0) }
                 }
             }
             return chunk

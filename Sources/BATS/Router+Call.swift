@@ -29,13 +29,18 @@ extension Router {
             return r
         }
 
-        func record(reservation: Reservation, receipt: SettlementReceipt, usage: Usage) -> RouteRecord {
+        /// The record of the attempt that answered; `receipt` is `nil` when its settlement is pending.
+        func record(reservation: Reservation, settlement: Settlement, receipt: SettlementReceipt?, usage: Usage) -> RouteRecord {
             let s = reservation.selection
-            return RouteRecord(
+            var r = RouteRecord(
                 requestID: requestID, taskKind: task.kind, tier: profile.complexity, tierByUnknownRule: tierByRule, model: s.model!,
-                reason: s.reason, estimate: s.estimate, cost: receipt.cost, usage: usage, usageEstimated: receipt.usageEstimated,
-                entryID: receipt.entryID, attempts: attempts + [.init(model: s.model!, entryID: receipt.entryID, error: nil)],
+                reason: s.reason, estimate: s.estimate, cost: receipt?.cost ?? settlement.cost, usage: usage,
+                usageEstimated: receipt?.usageEstimated ?? settlement.estimated,
+                entryID: reservation.id, attempts: attempts + [.init(model: s.model!, entryID: reservation.id, error: nil)],
                 exceedsDailyLimit: s.exceedsDailyLimit, exceedsMonthlyLimit: s.exceedsMonthlyLimit)
+            r.settlementPending = receipt == nil
+            r.flags = receipt?.flags ?? settlement.flags
+            return r
         }
 
         func error(_ kind: RoutingError.Kind, detail: String) -> RoutingError {

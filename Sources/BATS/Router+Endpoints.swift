@@ -48,7 +48,12 @@ extension Router {
         } settle: { (response: EmbeddingsResponse) in
             if let usage = response.usage {
                 let tokens = usage.promptTokens > 0 ? usage.promptTokens : usage.totalTokens
-                return FixedSettlement(inputTokens: tokens, images: 0, estimated: false)
+                // Embeddings report no completion tokens: a missing completion count is no problem here.
+                let problems = usage.problems.filter { !$0.contains("completion") && !$0.contains("total") }
+                if problems.isEmpty, tokens >= 0 { return FixedSettlement(inputTokens: tokens, images: 0, estimated: false) }
+                return FixedSettlement(
+                    inputTokens: route.call.inputTokens, images: 0, estimated: true,
+                    suspect: "usage settled from the estimate: " + (problems.isEmpty ? ["negative token count"] : problems).joined(separator: "; "))
             }
             return FixedSettlement(inputTokens: route.call.inputTokens, images: 0, estimated: true)
         }
@@ -119,6 +124,8 @@ extension Router {
         var inputTokens: Int
         var images: Int
         var estimated: Bool
+        /// Why the reported usage was not used (settled from the estimate, flagged), if it was not.
+        var suspect: String?
     }
 
     /// Resolves the tier and the model, and checks the model against the catalog.
@@ -172,40 +179,63 @@ extension Router {
         let reservation = try await reserveFixed(route, tags: tags, logger: logger)
         let selection = reservation.selection
         let model = route.call.model
+        let response: Response
         do {
             let options = GatewayRequestOptions(timeout: configuration.requestTimeout, requestID: route.requestID)
-            let response = try await send(model.gatewayID, options)
-            let used = settle(response)
-            let cost = selector.catalog.cost(of: model, inputTokens: used.inputTokens, outputTokens: 0, images: used.images)
-            let receipt = try await ledger.settle(
-                reservation.id, Settlement(inputTokens: used.inputTokens, outputTokens: 0, cost: cost, estimated: used.estimated), at: now())
-            let record = RouteRecord(
-                requestID: route.requestID, taskKind: route.taskKind, tier: route.call.tier, tierByUnknownRule: route.tierByRule,
-                model: model.id, reason: selection.reason, estimate: selection.estimate, cost: receipt.cost,
-                usage: Usage(promptTokens: used.inputTokens, completionTokens: 0), usageEstimated: receipt.usageEstimated,
-                images: used.images, entryID: receipt.entryID, attempts: [.init(model: model.id, entryID: receipt.entryID, error: nil)],
-                exceedsDailyLimit: selection.exceedsDailyLimit, exceedsMonthlyLimit: selection.exceedsMonthlyLimit)
-            logger?.debug("routed \(model.kind)", metadata: Self.metadata(record))
-            return (response, record)
+            response = try await send(model.gatewayID, options)
         } catch {
-            throw try await releaseFixed(error, reservation: reservation, route: route)
+            throw try await releaseFixed(error, reservation: reservation, route: route, logger: logger)
         }
+        // The provider answered: settled (or left pending), never released.
+        let used = settle(response)
+        var settlement: Settlement
+        if used.suspect == nil, let cost = try? selector.catalog.cost(of: model, inputTokens: used.inputTokens, outputTokens: 0, images: used.images),
+            cost.rawValue <= Self.maxCallCost
+        {
+            settlement = Settlement(inputTokens: used.inputTokens, outputTokens: 0, cost: cost, estimated: used.estimated)
+            if used.inputTokens > selection.inputTokens || cost > selection.estimate {
+                settlement.flags.insert(.overReservation)
+                settlement.note = "the provider reported \(used.inputTokens) tokens and \(used.images) images; the reservation was for \(selection.inputTokens) tokens, \(route.call.images) images"
+            }
+        } else {
+            settlement = Settlement(
+                inputTokens: selection.inputTokens, outputTokens: 0, cost: selection.estimate, estimated: true, flags: .usageSuspect,
+                note: used.suspect ?? "usage settled from the estimate: the reported usage cannot be priced")
+        }
+        let receipt = await settleDurably(reservation, settlement, requestID: route.requestID, logger: logger)
+        var record = RouteRecord(
+            requestID: route.requestID, taskKind: route.taskKind, tier: route.call.tier, tierByUnknownRule: route.tierByRule,
+            model: model.id, reason: selection.reason, estimate: selection.estimate, cost: receipt?.cost ?? settlement.cost,
+            usage: Usage(promptTokens: settlement.inputTokens, completionTokens: 0), usageEstimated: settlement.estimated,
+            images: used.images, entryID: reservation.id, attempts: [.init(model: model.id, entryID: reservation.id, error: nil)],
+            exceedsDailyLimit: selection.exceedsDailyLimit, exceedsMonthlyLimit: selection.exceedsMonthlyLimit)
+        record.settlementPending = receipt == nil
+        record.flags = receipt?.flags ?? settlement.flags
+        logger?.debug("routed \(model.kind)", metadata: Self.metadata(record))
+        return (response, record)
     }
 
     private func reserveFixed(_ route: FixedRoute, tags: [String: String], logger: Logger?) async throws -> Reservation {
         let call = route.call, selector = self.selector
         return try await reserve(
-            ReservationRequest(requestID: route.requestID, attempt: 1, taskKind: route.taskKind, tags: tags), logger: logger,
+            ReservationRequest(
+                requestID: route.requestID, attempt: 1, taskKind: route.taskKind, tags: tags, callDeadline: configuration.callDeadline),
+            logger: logger,
             refused: { route.error(.budgetExhausted, detail: $0) }
         ) { snapshot in selector.select(call, budget: snapshot) }
     }
 
-    /// Releases a failed call's reservation and returns the error to throw: `CancellationError` when cancelled, a
-    /// ``RoutingError`` for a gateway failure (there is no other model to try), anything else unchanged.
-    private func releaseFixed(_ error: any Error, reservation: Reservation, route: FixedRoute) async throws -> any Error {
+    /// Ends a failed call's reservation (released; settled at its estimate when the provider answered before the
+    /// failure) and returns the error to throw: `CancellationError` when cancelled, a ``RoutingError`` for a gateway
+    /// failure (there is no other model to try), anything else unchanged.
+    private func releaseFixed(_ error: any Error, reservation: Reservation, route: FixedRoute, logger: Logger?) async throws -> any Error {
         let model = route.call.model.id
         let text = Self.failureText(error)
-        try await ledger.release(reservation.id, error: text, at: now())
+        if let g = error as? GatewayError, g.providerAnswered {
+            _ = await settleDurably(reservation, Self.lostReplySettlement(reservation.selection, error: g), requestID: route.requestID, logger: logger)
+        } else {
+            try await ledger.release(reservation.id, error: text, at: now())
+        }
         if error is CancellationError || Task.isCancelled { return CancellationError() }
         guard let g = error as? GatewayError else { return error }
         let attempts = [RouteRecord.Attempt(model: model, entryID: reservation.id, error: text)]

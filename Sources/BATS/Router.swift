@@ -23,13 +23,25 @@ public struct Router: Sendable {
         public var requestTimeout: Duration
         /// How many times a critical call tries the pinned model before failing.
         public var criticalAttempts: Int
+        /// How long settling may keep retrying (a locked or failing ledger) after the provider answered. When it runs
+        /// out, the answer is still returned, its record says ``RouteRecord/settlementPending``, and the reservation
+        /// stays open until it expires, charged at its estimate. Reservations live at least
+        /// ``requestTimeout`` + `settleDeadline` (+ 5 s), so a call in flight is never expired.
+        public var settleDeadline: Duration
 
         /// Creates a configuration.
-        public init(estimator: TokenEstimator = .upperBound, requestTimeout: Duration = .seconds(120), criticalAttempts: Int = 3) {
+        public init(
+            estimator: TokenEstimator = .upperBound, requestTimeout: Duration = .seconds(120), criticalAttempts: Int = 3,
+            settleDeadline: Duration = .seconds(30)
+        ) {
             self.estimator = estimator
             self.requestTimeout = requestTimeout
             self.criticalAttempts = max(1, criticalAttempts)
+            self.settleDeadline = max(.zero, settleDeadline)
         }
+
+        /// How long a reservation must live: the call's deadline plus the settle deadline, plus 5 s of slack.
+        var callDeadline: Duration { requestTimeout + settleDeadline + .seconds(5) }
     }
 
     /// The selection policy.
@@ -74,16 +86,19 @@ public struct Router: Sendable {
         while true {
             let reservation = try await reserve(&call, logger: logger)
             let request = call.request(for: reservation.selection, catalog: selector.catalog)
+            let response: ChatResponse
             do {
-                let response = try await gateway.complete(request, options: options(call), logger: logger)
-                let (settlement, usage) = settlement(for: response.usage, replyBytes: Self.replyBytes(response), call: call, selection: reservation.selection)
-                let receipt = try await ledger.settle(reservation.id, settlement, at: now())
-                let record = call.record(reservation: reservation, receipt: receipt, usage: usage)
-                logger?.debug("routed", metadata: Self.metadata(record))
-                return RoutedResponse(response: response, record: record)
+                response = try await gateway.complete(request, options: options(call), logger: logger)
             } catch {
                 try await handleFailure(error, reservation: reservation, call: &call, logger: logger)
+                continue
             }
+            // The provider answered: from here the call is settled (or left pending), never released.
+            let (settlement, usage) = settlement(for: response.usage, replyBytes: Self.replyBytes(response), call: call, selection: reservation.selection)
+            let receipt = await settleDurably(reservation, settlement, requestID: call.requestID, logger: logger)
+            let record = call.record(reservation: reservation, settlement: settlement, receipt: receipt, usage: usage)
+            logger?.debug("routed", metadata: Self.metadata(record))
+            return RoutedResponse(response: response, record: record)
         }
     }
 
@@ -119,9 +134,10 @@ public struct Router: Sendable {
             do { result = .success(try await body(routed)) } catch { result = .failure(error) }
             let progress = routed.progress
             let (settlement, usage) = settlement(
-                for: progress.usage, replyBytes: progress.bytes, call: call, selection: reservation.selection)
-            let receipt = try await ledger.settle(reservation.id, settlement, at: now())
-            let record = call.record(reservation: reservation, receipt: receipt, usage: usage)
+                for: progress.usage, replyBytes: progress.bytes, call: call, selection: reservation.selection,
+                problems: progress.conflictingUsage ? ["the stream reported different usage more than once"] : [])
+            let receipt = await settleDurably(reservation, settlement, requestID: call.requestID, logger: logger)
+            let record = call.record(reservation: reservation, settlement: settlement, receipt: receipt, usage: usage)
             logger?.debug("routed stream", metadata: Self.metadata(record))
             return (try result.get(), record)
         }
@@ -150,7 +166,9 @@ public struct Router: Sendable {
         var required: ModelInfo.Capabilities = []
         if !(r.tools ?? []).isEmpty { required.insert(.tools) }
         if r.imageCount > 0 { required.insert(.vision) }
-        let input = task.inputTokens ?? configuration.estimator.estimate(utf8Bytes: r.textBytes, messages: r.messages.count, images: r.imageCount)
+        // The prompt's upper bound: a caller's count is trusted only when it is higher than the estimator's.
+        let bound = configuration.estimator.estimate(utf8Bytes: r.textBytes, messages: r.messages.count, images: r.imageCount)
+        let input = max(task.inputTokens ?? 0, bound)
         let profile = TaskProfile(
             kind: task.kind, complexity: tier, inputTokens: input, maxOutputTokens: task.maxOutputTokens ?? r.maxTokens ?? 0,
             requiredCapabilities: required)
@@ -165,7 +183,9 @@ public struct Router: Sendable {
         call.attemptNumber += 1
         let profile = call.profile, excluded = call.excluded, selector = self.selector
         return try await reserve(
-            ReservationRequest(requestID: call.requestID, attempt: call.attemptNumber, taskKind: call.task.kind, tags: call.task.tags),
+            ReservationRequest(
+                requestID: call.requestID, attempt: call.attemptNumber, taskKind: call.task.kind, tags: call.task.tags,
+                callDeadline: configuration.callDeadline),
             logger: logger, refused: { [call] in call.error(.budgetExhausted, detail: $0) }
         ) { snapshot in selector.select(profile, budget: snapshot, excluding: excluded) }
     }
@@ -196,11 +216,18 @@ public struct Router: Sendable {
         (error as? GatewayError)?.description ?? (error is CancellationError ? "cancelled" : "\(error)")
     }
 
-    /// Releases a failed attempt's reservation and decides whether to try again; rethrows otherwise.
+    /// Ends a failed attempt's reservation and decides whether to try again; rethrows otherwise.
+    ///
+    /// An attempt the provider answered before failing (a reply too large, cut or timed out mid-body) was billed: it is
+    /// settled at its estimate, flagged ``SpendLedger/EntryFlags/replyLost``. Any other failure is released.
     private func handleFailure(_ error: any Error, reservation: Reservation, call: inout Call, logger: Logger?) async throws {
         let model = reservation.selection.model!
         let text = Self.failureText(error)
-        try await ledger.release(reservation.id, error: text, at: now())
+        if let g = error as? GatewayError, g.providerAnswered {
+            _ = await settleDurably(reservation, Self.lostReplySettlement(reservation.selection, error: g), requestID: call.requestID, logger: logger)
+        } else {
+            try await ledger.release(reservation.id, error: text, at: now())
+        }
         call.attempts.append(.init(model: model, entryID: reservation.id, error: text))
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
         guard let g = error as? GatewayError else { throw error }
@@ -220,20 +247,6 @@ public struct Router: Sendable {
 
     private func options(_ call: Call) -> GatewayRequestOptions {
         GatewayRequestOptions(timeout: configuration.requestTimeout, requestID: call.requestID)
-    }
-
-    /// The settlement for a reply: its reported usage, or an estimate marked as such.
-    private func settlement(for usage: Usage?, replyBytes: Int, call: Call, selection: Selection) -> (Settlement, Usage) {
-        let model = selector.catalog.model(selection.model!)!
-        if let usage {
-            let cost = selector.catalog.cost(of: model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens)
-            return (Settlement(inputTokens: usage.promptTokens, outputTokens: usage.completionTokens, cachedInputTokens: usage.cachedPromptTokens, cost: cost), usage)
-        }
-        // One token per byte received, bounded by the cap the provider was given: never below the real count.
-        let output = min(replyBytes, selection.maxOutputTokens)
-        let estimated = Usage(promptTokens: call.profile.inputTokens, completionTokens: output)
-        let cost = selector.catalog.cost(of: model, inputTokens: estimated.promptTokens, outputTokens: estimated.completionTokens)
-        return (Settlement(inputTokens: estimated.promptTokens, outputTokens: estimated.completionTokens, cost: cost, estimated: true), estimated)
     }
 
     static func replyBytes(_ r: ChatResponse) -> Int {

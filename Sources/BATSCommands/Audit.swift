@@ -33,19 +33,26 @@ extension BATSCommand {
 
             func validate() throws {
                 guard AuditGrouping(parsing: by) != nil else { throw ValidationError("--by must be day, month, model, tier, task or tag:KEY, got '\(by)'") }
+                var dates: [CalendarDate] = []
                 for (flag, v) in [("--since", since), ("--until", until)] {
-                    if let v, v.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) == nil {
-                        throw ValidationError("\(flag) must be a date YYYY-MM-DD, got '\(v)'")
+                    guard let v else { continue }
+                    guard let d = CalendarDate(parsing: v) else {
+                        throw ValidationError("\(flag) must be a date YYYY-MM-DD that exists, got '\(v)'")
                     }
+                    dates.append(d)
                 }
-                guard FileManager.default.fileExists(atPath: ledger) else { throw ValidationError("no ledger at '\(ledger)'") }
+                if dates.count == 2, dates[1] < dates[0] {
+                    throw ValidationError("--until \(dates[1]) is before --since \(dates[0])")
+                }
             }
 
             func run() async throws {
-                let l = try SQLiteLedger(path: ledger, configuration: .init(recordsLimits: false))
+                // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
+                try InputFile.checkExistingLedger(ledger)
+                let l = try SQLiteLedger(path: ledger, configuration: .init(recordsLimits: false, readOnly: true))
                 let a = try l.audit(by: AuditGrouping(parsing: by)!, since: since, until: until)
                 switch format {
-                case .json: print(AuditFormatter.json(a))
+                case .json: print(try AuditFormatter.json(a))
                 case .csv: print(AuditFormatter.csv(a), terminator: "")
                 case .table: print(AuditFormatter.table(a), terminator: "")
                 }
@@ -65,12 +72,9 @@ extension BATSCommand {
             @Option(help: "The ledger file.")
             var ledger: String
 
-            func validate() throws {
-                guard FileManager.default.fileExists(atPath: ledger) else { throw ValidationError("no ledger at '\(ledger)'") }
-            }
-
             func run() async throws {
-                let l = try SQLiteLedger(path: ledger, configuration: .init(recordsLimits: false))
+                try InputFile.checkExistingLedger(ledger)
+                let l = try SQLiteLedger(path: ledger, configuration: .init(recordsLimits: false, readOnly: true))
                 let r = try l.verify()
                 if let p = r.firstProblem {
                     print("TAMPERED after \(r.entriesChecked) entries: \(p)")
@@ -102,19 +106,7 @@ enum AuditFormatter {
         return ([columns] + (a.rows + [a.totals]).map(values)).map { $0.map(esc).joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 
-    static func json(_ a: AuditReport) -> String {
-        func row(_ r: AuditRow) -> String {
-            let v = values(r)
-            return "{" + zip(columns, v).map { k, x in
-                let numeric = k != "group" && !(k == "limit_usd" && x.isEmpty)
-                return "\"\(k)\":" + (numeric ? x : (k == "limit_usd" ? "null" : "\"\(x.replacingOccurrences(of: "\"", with: "\\\""))\""))
-            }.joined(separator: ",") + "}"
-        }
-        let limits = a.limits.map {
-            "{\"effective_at\":\"\(ISO8601DateFormatter().string(from: $0.effectiveAt))\",\"daily_limit_usd\":\($0.limits.daily?.decimalString ?? "null"),\"monthly_limit_usd\":\($0.limits.monthly?.decimalString ?? "null"),\"time_zone\":\"\($0.timeZone)\"}"
-        }
-        return "{\"by\":\"\(a.grouping)\",\"rows\":[\(a.rows.map(row).joined(separator: ","))],\"totals\":\(row(a.totals)),\"limits\":[\(limits.joined(separator: ","))]}"
-    }
+    static func json(_ a: AuditReport) throws -> String { try encodeJSON(AuditJSON(a)) }
 
     static func table(_ a: AuditReport) -> String {
         var out = "\(String(describing: a.grouping).padding(toLength: 18, withPad: " ", startingAt: 0))  calls        spend     critical  refused  released  open      limit\n"
@@ -128,5 +120,84 @@ enum AuditFormatter {
             out += "limits in force: daily \(l.limits.daily?.formatted() ?? "unlimited"), monthly \(l.limits.monthly?.formatted() ?? "unlimited"), \(l.timeZone)\n"
         }
         return out
+    }
+}
+
+// MARK: - JSON
+
+/// The JSON shape of `bats audit --format json`: `by`, `rows`, `totals` and `limits`, keys sorted.
+///
+/// To add a field, add a property to the struct it belongs to and its key to `CodingKeys`.
+struct AuditJSON: Encodable {
+    /// One group; the same columns as the CSV, money as dollars (``JSONDollars``), `limit_usd` `null` when unlimited.
+    struct Row: Encodable {
+        var group: String
+        var calls: Int
+        var spend: JSONDollars
+        var criticalSpend: JSONDollars
+        var inputTokens: Int
+        var outputTokens: Int
+        var estimated: Int
+        var refused: Int
+        var released: Int
+        var expired: Int
+        var open: Int
+        var openReserved: JSONDollars
+        var criticalOverBudget: Int
+        var limit: JSONDollars
+
+        init(_ r: AuditRow) {
+            group = r.group
+            calls = r.calls
+            spend = JSONDollars(r.spend)
+            criticalSpend = JSONDollars(r.criticalSpend)
+            inputTokens = r.inputTokens
+            outputTokens = r.outputTokens
+            estimated = r.estimatedCalls
+            refused = r.refused
+            released = r.released
+            expired = r.expired
+            open = r.openReservations
+            openReserved = JSONDollars(r.openReserved)
+            criticalOverBudget = r.overBudgetCritical
+            limit = JSONDollars(r.limit)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case group, calls, spend = "spend_usd", criticalSpend = "critical_spend_usd", inputTokens = "input_tokens"
+            case outputTokens = "output_tokens", estimated, refused, released, expired, open, openReserved = "open_reserved_usd"
+            case criticalOverBudget = "critical_over_budget", limit = "limit_usd"
+        }
+    }
+
+    /// Limits recorded in the ledger: when they took effect (RFC 3339, UTC), the limits and the zone.
+    struct Limits: Encodable {
+        var effectiveAt: String
+        var dailyLimit: JSONDollars
+        var monthlyLimit: JSONDollars
+        var timeZone: String
+
+        init(_ l: RecordedLimits) {
+            effectiveAt = ISO8601DateFormatter().string(from: l.effectiveAt)
+            dailyLimit = JSONDollars(l.limits.daily)
+            monthlyLimit = JSONDollars(l.limits.monthly)
+            timeZone = l.timeZone
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case effectiveAt = "effective_at", dailyLimit = "daily_limit_usd", monthlyLimit = "monthly_limit_usd", timeZone = "time_zone"
+        }
+    }
+
+    var by: String
+    var rows: [Row]
+    var totals: Row
+    var limits: [Limits]
+
+    init(_ a: AuditReport) {
+        by = a.grouping.description
+        rows = a.rows.map(Row.init)
+        totals = Row(a.totals)
+        limits = a.limits.map(Limits.init)
     }
 }

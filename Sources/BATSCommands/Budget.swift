@@ -23,26 +23,24 @@ extension BATSCommand {
 
         func validate() throws {
             if format == .csv { throw ValidationError("--format must be table or json") }
-            if let at, ISO8601DateFormatter().date(from: at) == nil { throw ValidationError("--at must be an RFC 3339 time such as 2026-11-21T15:00:00Z") }
-            guard FileManager.default.fileExists(atPath: ledger) else { throw ValidationError("no ledger at '\(ledger)'") }
+            if let at, CalendarDate.parseTime(at) == nil {
+                throw ValidationError("--at must be an RFC 3339 time of a real date, such as 2026-11-21T15:00:00Z, got '\(at)'")
+            }
         }
 
         func run() async throws {
-            let date = at.flatMap { ISO8601DateFormatter().date(from: $0) } ?? Date()
-            let opened = try SQLiteLedger(path: ledger, configuration: .init(recordsLimits: false), now: date)
-            let recorded = try opened.recordedLimits().last
-            var config = opened.configuration
-            config.limits = BudgetLimits(
-                daily: budget.dailyBudget != nil ? budget.limits.daily : recorded?.limits.daily,
-                monthly: budget.monthlyBudget != nil ? budget.limits.monthly : recorded?.limits.monthly)
-            config.calendar = try budget.calendar ?? recorded.map { try BudgetCalendar(timeZoneIdentifier: $0.timeZone) } ?? BudgetCalendar()
-            let l = opened.reconfigured(config)
+            // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
+            try InputFile.checkExistingLedger(ledger)
+            let date = at.flatMap(CalendarDate.parseTime) ?? Date()
+            let setsSomething = budget.dailyBudget != nil || budget.monthlyBudget != nil || budget.timeZone != nil
+            // Without flags, only read; with them, record the change (with its time) and show the result.
+            var config = setsSomething ? try budget.ledgerConfiguration(forLedger: ledger) : .init(recordsLimits: false, readOnly: true)
+            config.busyTimeout = .seconds(10)
+            let l = try SQLiteLedger(path: ledger, configuration: config, now: date)
             let s = try l.snapshotNow(at: date)
+            let zone = try l.timeZone(at: date)
             if format == .json {
-                func window(_ w: BudgetSnapshot.Window) -> String {
-                    "{\"key\":\"\(w.key)\",\"limit_usd\":\(w.limit?.decimalString ?? "null"),\"settled_usd\":\(w.settled.decimalString),\"critical_settled_usd\":\(w.criticalSettled.decimalString),\"reserved_usd\":\(w.reserved.decimalString),\"remaining_usd\":\(w.remaining?.decimalString ?? "null")}"
-                }
-                print("{\"time_zone\":\"\(config.calendar.zoneName)\",\"day\":\(window(s.daily)),\"month\":\(window(s.monthly))}")
+                print(try encodeJSON(BudgetJSON(timeZone: zone, snapshot: s)))
                 return
             }
             print("window      key          limit        spent     critical     reserved    remaining")
@@ -50,7 +48,50 @@ extension BATSCommand {
                 let f = { (m: MicroDollars?) in (m?.formatted(decimals: 4) ?? "unlimited").leftPad(12) }
                 print("\(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(w.key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(f(w.limit)) \(f(w.settled)) \(f(w.criticalSettled)) \(f(w.reserved)) \(f(w.remaining))")
             }
-            print("time zone \(config.calendar.zoneName)")
+            print("time zone \(zone)")
         }
+    }
+}
+
+/// The JSON shape of `bats budget --format json`: `time_zone`, `day` and `month`, keys sorted.
+///
+/// To add a field, add a property and its key to `CodingKeys`.
+struct BudgetJSON: Encodable {
+    /// One window; money as dollars (``JSONDollars``), `limit_usd` and `remaining_usd` `null` when unlimited.
+    struct Window: Encodable {
+        var key: String
+        var limit: JSONDollars
+        var settled: JSONDollars
+        var criticalSettled: JSONDollars
+        var reserved: JSONDollars
+        var remaining: JSONDollars
+
+        init(_ w: BudgetSnapshot.Window) {
+            key = w.key
+            limit = JSONDollars(w.limit)
+            settled = JSONDollars(w.settled)
+            criticalSettled = JSONDollars(w.criticalSettled)
+            reserved = JSONDollars(w.reserved)
+            remaining = JSONDollars(w.remaining)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case key, limit = "limit_usd", settled = "settled_usd", criticalSettled = "critical_settled_usd", reserved = "reserved_usd"
+            case remaining = "remaining_usd"
+        }
+    }
+
+    var timeZone: String
+    var day: Window
+    var month: Window
+
+    init(timeZone: String, snapshot: BudgetSnapshot) {
+        self.timeZone = timeZone
+        day = Window(snapshot.daily)
+        month = Window(snapshot.monthly)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case timeZone = "time_zone", day, month
     }
 }

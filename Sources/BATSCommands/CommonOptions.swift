@@ -11,8 +11,11 @@ struct BudgetOptions: ParsableArguments {
     @Option(name: .long, help: "Monthly budget in dollars for non-critical calls.")
     var monthlyBudget: String?
 
-    @Option(name: .customLong("tz"), help: "IANA time zone of the budget windows (default UTC).")
+    @Option(name: .customLong("tz"), help: "IANA time zone of a new ledger's budget windows (default UTC); an existing ledger keeps its own.")
     var timeZone: String?
+
+    @Flag(help: "Change an existing ledger's time zone to --tz, from the start of the next day.")
+    var changeTimeZone = false
 
     func validate() throws {
         _ = try Self.dollars(dailyBudget, flag: "--daily-budget")
@@ -20,13 +23,36 @@ struct BudgetOptions: ParsableArguments {
         if let timeZone, TimeZone(identifier: timeZone) == nil {
             throw ValidationError("unknown time zone '\(timeZone)' for --tz (use an IANA name such as UTC or America/New_York)")
         }
+        if changeTimeZone, timeZone == nil { throw ValidationError("--change-time-zone needs --tz ZONE") }
     }
 
-    var limits: BudgetLimits {
-        BudgetLimits(daily: try! Self.dollars(dailyBudget, flag: ""), monthly: try! Self.dollars(monthlyBudget, flag: ""))
+    /// The limits the flags set: `nil` without flags (the ledger keeps its own); a single flag keeps the ledger's
+    /// other limit.
+    func limits(forLedger path: String?) throws -> BudgetLimits? {
+        if dailyBudget == nil, monthlyBudget == nil { return nil }
+        var base = BudgetLimits.unlimited
+        if dailyBudget == nil || monthlyBudget == nil, let path, FileManager.default.fileExists(atPath: path) {
+            base = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, readOnly: true)).limits
+        }
+        return BudgetLimits(
+            daily: try Self.dollars(dailyBudget, flag: "--daily-budget") ?? base.daily,
+            monthly: try Self.dollars(monthlyBudget, flag: "--monthly-budget") ?? base.monthly)
     }
 
-    var calendar: BudgetCalendar? { timeZone.map { try! BudgetCalendar(timeZoneIdentifier: $0) } }
+    /// The limits the flags give, for commands that run without a ledger's state (a replay): unset means unlimited.
+    var flagLimits: BudgetLimits {
+        BudgetLimits(
+            daily: (try? Self.dollars(dailyBudget, flag: "--daily-budget")) ?? nil,
+            monthly: (try? Self.dollars(monthlyBudget, flag: "--monthly-budget")) ?? nil)
+    }
+
+    var calendar: BudgetCalendar? { timeZone.flatMap { try? BudgetCalendar(timeZoneIdentifier: $0) } }
+
+    /// The ledger configuration the flags ask for: limits to set, and the zone (changed only with --change-time-zone).
+    func ledgerConfiguration(forLedger path: String) throws -> SQLiteLedger.Configuration {
+        SQLiteLedger.Configuration(
+            limits: try limits(forLedger: path), calendar: calendar, timeZoneChange: changeTimeZone ? .fromNextDay : .refuse)
+    }
 
     /// Parses a dollar amount exactly; rejects negative, non-numeric and absurd (> $1,000,000,000) values.
     static func dollars(_ text: String?, flag: String) throws -> MicroDollars? {

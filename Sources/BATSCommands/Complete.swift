@@ -48,13 +48,16 @@ extension BATSCommand {
                 throw ValidationError("--complexity must be one of \(Complexity.allCases.map(\.rawValue).joined(separator: ", ")), got '\(complexity)'")
             }
             if let maxTokens, maxTokens <= 0 { throw ValidationError("--max-tokens must be positive") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+            // A ceiling keeps deadlines (timeout × attempts, in micro- and nanoseconds) far from overflowing.
+            guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 1 and 86400 seconds, got \(timeout)") }
         }
 
         func run() async throws {
+            try InputFile.checkWritableLedger(ledger)
+            if let prices { try InputFile.checkReadable(prices, what: "price catalog") }
             let catalog = try loadCatalog(prices)
             let selector = try ModelSelector(catalog: catalog)
-            let store = try SQLiteLedger(path: ledger, configuration: .init(limits: budget.limits, calendar: budget.calendar ?? BudgetCalendar()))
+            let store = try SQLiteLedger(path: ledger, configuration: try budget.ledgerConfiguration(forLedger: ledger))
             let config = GatewayClient.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
             let routed = RoutedTask(
                 kind: task, complexity: complexity.flatMap(Complexity.init(rawValue:)), request: ChatRequest(messages: [.user(prompt)]),

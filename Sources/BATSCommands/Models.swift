@@ -25,13 +25,17 @@ extension BATSCommand {
         func run() async throws {
             if remote {
                 let config = GatewayClient.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+                try config.validate()
                 let models = try await withGatewayClient(configuration: config) { client in
                     try await client.models(options: .init(timeout: .seconds(30)), logger: nil).data
                 }
+                // The client already redacts the key from model ids; printing goes through the same redactor again.
+                let redactor = SecretRedactor(secret: config.apiKey)
+                let ids = models.map { redactor.redact($0.id) }
                 if format == .json {
-                    print(String(decoding: try JSONEncoder.sorted.encode(models.map(\.id)), as: UTF8.self))
+                    print(String(decoding: try JSONEncoder.sorted.encode(ids), as: UTF8.self))
                 } else {
-                    for m in models { print(m.id) }
+                    for id in ids { print(id) }
                 }
                 return
             }

@@ -56,15 +56,18 @@ extension BATSCommand {
             guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be between 0 and 1, got \(failureRate)") }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
             if format == .csv { throw ValidationError("--format must be table or json") }
-            if let workload, !FileManager.default.fileExists(atPath: workload) { throw ValidationError("no workload file at '\(workload)'") }
-            if let fromLedger, !FileManager.default.fileExists(atPath: fromLedger) { throw ValidationError("no ledger at '\(fromLedger)'") }
         }
 
         func run() async throws {
+            // Files are checked here, not in validate(): a missing file is one line on stderr, not a usage error.
+            if let workload { try InputFile.checkReadable(workload, what: "workload") }
+            if let fromLedger { try InputFile.checkExistingLedger(fromLedger) }
+            if let ledger { try InputFile.checkWritableLedger(ledger) }
+            if let prices { try InputFile.checkReadable(prices, what: "price catalog") }
             let catalog = try loadCatalog(prices)
             let selector = try ModelSelector(catalog: catalog)
             let calendar = budget.calendar ?? BudgetCalendar()
-            let limits = budget.limits
+            let limits = budget.flagLimits
             var tempDir: URL?
             let path: String
             if let ledger {
@@ -86,7 +89,7 @@ extension BATSCommand {
             let progress: (Int) -> Void = { n in if interactive { printErrorInline("\rreplayed \(n) tasks") } }
             var result: ReplayReport
             if let fromLedger {
-                let past = try SQLiteLedger(path: fromLedger, configuration: .init(recordsLimits: false))
+                let past = try SQLiteLedger(path: fromLedger, configuration: .init(recordsLimits: false, readOnly: true))
                 var source = LedgerWorkload(ledger: past)
                 result = try engine.run(next: { try source.next() }, into: store, progress: progress)
             } else {
@@ -98,16 +101,16 @@ extension BATSCommand {
             }
             if interactive { printErrorInline("\r\u{1B}[K") }
             if tempDir != nil { result.ledgerPath = nil }
-            if let report { try Data(result.json().utf8).write(to: URL(fileURLWithPath: report)) }
+            if let report { try Data(try result.json().utf8).write(to: URL(fileURLWithPath: report)) }
             if let chart {
                 let days = result.days.map { d in
                     SpendChart.Day(
                         date: d.key, byModel: d.byModel.sorted { $0.key < $1.key }.map { SpendChart.ModelSpend(model: $0.key, spend: $0.value) },
                         limit: d.limit, criticalSpend: d.criticalSpend)
                 }
-                try Data(SpendChart(days: days).render().utf8).write(to: URL(fileURLWithPath: chart))
+                try Data(try SpendChart(days: days).render().utf8).write(to: URL(fileURLWithPath: chart))
             }
-            print(format == .json ? result.json() : result.table(), terminator: "")
+            print(format == .json ? try result.json() : result.table(), terminator: "")
         }
     }
 }

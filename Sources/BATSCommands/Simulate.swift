@@ -45,6 +45,12 @@ extension BATSCommand {
         @Option(help: "Seconds before an open reservation is taken for abandoned.")
         var reservationTtl: Int = 900
 
+        @Option(help: "Milliseconds one gateway call may take (a reservation lives at least this plus the settle deadline).")
+        var requestTimeoutMs: Int = 60_000
+
+        @Option(help: "Milliseconds the router keeps retrying a settlement the ledger refused.")
+        var settleDeadlineMs: Int = 30_000
+
         @Option(help: "Milliseconds a write waits for another process's lock.")
         var busyTimeoutMs: Int = 10_000
 
@@ -62,27 +68,35 @@ extension BATSCommand {
             for (flag, v) in [("--failure-rate", failureRate), ("--slow-rate", slowRate), ("--cancel-rate", cancelRate), ("--critical-share", criticalShare)] {
                 guard (0...1).contains(v) else { throw ValidationError("\(flag) must be between 0 and 1, got \(v)") }
             }
+            guard requestTimeoutMs > 0, settleDeadlineMs >= 0 else {
+                throw ValidationError("--request-timeout-ms must be positive and --settle-deadline-ms must not be negative")
+            }
             guard slowMs >= 0, reservationTtl > 0, busyTimeoutMs >= 0 else {
                 throw ValidationError("--slow-ms and --busy-timeout-ms must not be negative; --reservation-ttl must be positive")
             }
+            // A slow call sleeps this long: past an hour the run would only hang.
+            guard slowMs <= 3_600_000 else { throw ValidationError("--slow-ms must be at most 3600000 (an hour), got \(slowMs)") }
         }
 
         func run() async throws {
+            try InputFile.checkWritableLedger(ledger)
+            if let prices { try InputFile.checkReadable(prices, what: "price catalog") }
             let selector = try ModelSelector(catalog: try loadCatalog(prices))
-            let store = try SQLiteLedger(
-                path: ledger,
-                configuration: .init(
-                    limits: budget.limits, calendar: budget.calendar ?? BudgetCalendar(), reservationTimeToLive: .seconds(reservationTtl),
-                    busyTimeout: .milliseconds(busyTimeoutMs)))
+            var config = try budget.ledgerConfiguration(forLedger: ledger)
+            config.reservationTimeToLive = .seconds(reservationTtl)
+            config.busyTimeout = .milliseconds(busyTimeoutMs)
+            let store = try SQLiteLedger(path: ledger, configuration: config)
             let gateway = SimulatedGateway(
                 configuration: .init(failureRate: failureRate, slowRate: slowRate, slowLatency: .milliseconds(slowMs), seed: seed))
-            let simulation = LoadSimulation(
+            var simulation = LoadSimulation(
                 selector: selector, gateway: gateway,
                 configuration: .init(
                     tasks: tasks, concurrency: concurrency, criticalShare: criticalShare, cancelRate: cancelRate, seed: seed,
                     requestIDPrefix: requestPrefix))
-            let report = await simulation.run(ledger: store)
-            print(report.json())
+            simulation.configuration.requestTimeout = .milliseconds(requestTimeoutMs)
+            simulation.configuration.settleDeadline = .milliseconds(settleDeadlineMs)
+            let report = try await simulation.run(ledger: store)
+            print(try report.json())
         }
     }
 }

@@ -42,6 +42,7 @@ extension BATSCommand {
             }
 
             func run() async throws {
+                try InputFile.checkReadable(file, what: "trace")
                 let importer = try AzureTraceImporter(
                     url: URL(fileURLWithPath: file),
                     configuration: .init(mix: try TierMix(parsing: mix), seed: seed, timeScale: timeScale, skipInvalid: skipInvalid))
@@ -89,7 +90,13 @@ extension BATSCommand {
 
             func validate() throws {
                 guard profile == "trading" else { throw ValidationError("unknown --profile '\(profile)' (available: trading)") }
-                guard days > 0, days <= 10_000 else { throw ValidationError("--days must be between 1 and 10000") }
+                guard days > 0, days <= 10_000 else { throw ValidationError("--days must be between 1 and 10000, got \(days)") }
+                // The generator checks the date exists and that every market day's timestamps fit (1677-09-22…2262-04-10).
+                do throws(ReplayError) {
+                    _ = try TradingWorkloadGenerator(configuration: .init(days: days, seed: seed, startDate: start))
+                } catch {
+                    throw ValidationError("--start: \(error.message)")
+                }
             }
 
             func run() async throws {

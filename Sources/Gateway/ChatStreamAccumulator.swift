@@ -5,6 +5,11 @@
 /// (id, type and name from the fragments that carry them, arguments concatenated); the finish reason is the
 /// last one seen; usage comes from the chunk that carries it (the final chunk when `include_usage` was asked).
 ///
+/// The accumulator does not trust a stream's usage blindly: when several chunks report usage with different
+/// values, the last report is kept and a problem is added to its ``Usage/problems``; text that arrives after a
+/// usage report is still assembled and counted (``receivedTextBytes``, ``textBytesAfterUsage``), so a caller can
+/// see that the report may not cover it.
+///
 /// ```swift
 /// var accumulator = ChatStreamAccumulator()
 /// for try await chunk in try await gateway.stream(request, options: .init(), logger: nil) {
@@ -37,12 +42,27 @@ public struct ChatStreamAccumulator: Sendable {
     public private(set) var id: String = ""
     /// The model (from the first chunk that names one).
     public private(set) var model: String = ""
-    /// The usage reported by the stream, if any chunk carried it.
-    public private(set) var usage: Usage?
+    private var lastUsage: Usage?
+    private var sawDifferentUsage = false
+
+    /// The usage reported by the stream, if any chunk carried it: the last report, with a problem added when
+    /// several chunks reported different values.
+    public var usage: Usage? {
+        guard var u = lastUsage else { return nil }
+        if sawDifferentUsage {
+            u.problems.append("the stream reported usage \(usageReportCount) times with different values; the last report was kept")
+        }
+        return u
+    }
     /// How many chunks were added.
     public private(set) var chunkCount = 0
-    /// How many UTF-8 bytes of text, reasoning and tool arguments were received (for estimating an unreported usage).
+    /// How many chunks carried a usage report.
+    public private(set) var usageReportCount = 0
+    /// How many UTF-8 bytes of text, reasoning, tool-call names and tool arguments were received over the whole
+    /// stream, after any usage report included (for estimating an unreported or doubtful usage).
     public private(set) var receivedTextBytes = 0
+    /// How many of ``receivedTextBytes`` arrived after the first usage report: text the report may not count.
+    public private(set) var textBytesAfterUsage = 0
 
     /// Creates an empty accumulator.
     public init() {}
@@ -53,7 +73,14 @@ public struct ChatStreamAccumulator: Sendable {
         chunkCount += 1
         if id.isEmpty { id = chunk.id }
         if model.isEmpty { model = chunk.model }
-        if let u = chunk.usage { usage = u }
+        // Text in the same chunk as a first report counts as covered by it.
+        let bytesBefore = receivedTextBytes, afterUsage = usageReportCount > 0
+        defer { if afterUsage { textBytesAfterUsage += receivedTextBytes - bytesBefore } }
+        if let u = chunk.usage {
+            if let last = lastUsage, last != u { sawDifferentUsage = true }
+            lastUsage = u
+            usageReportCount += 1
+        }
         for c in chunk.choices {
             var partial = choices[c.index] ?? PartialChoice()
             let d = c.delta
@@ -72,7 +99,10 @@ public struct ChatStreamAccumulator: Sendable {
                 var call = partial.toolCalls[t.index] ?? PartialToolCall()
                 if let id = t.id, !id.isEmpty { call.id = id }
                 if let type = t.type, !type.isEmpty { call.type = type }
-                if let name = t.function?.name, name != call.name { call.name += name }  // some providers repeat it
+                if let name = t.function?.name, name != call.name {  // some providers repeat it
+                    call.name += name
+                    receivedTextBytes += name.utf8.count
+                }
                 if let args = t.function?.arguments {
                     call.arguments += args
                     receivedTextBytes += args.utf8.count

@@ -59,12 +59,38 @@ public struct GatewayError: Error, Hashable, Sendable, CustomStringConvertible {
     public var model: String?
     /// A short explanation written by BATS.
     public var detail: String?
+    /// Whether the provider had begun answering with a success status (2xx headers received) before the failure,
+    /// in any attempt of the call.
+    ///
+    /// When `true`, the provider probably did, and billed, the work although no usable reply came back: a body
+    /// larger than the limit, a deadline that passed while reading the body, a connection closed mid-body, a
+    /// truncated or invalid JSON body (or an error envelope) sent with a 2xx status, or a stream that broke off
+    /// after its 2xx head. It is `false` for failures before any 2xx status: connection refused or reset before
+    /// the head, 4xx and 5xx replies, timeouts before the head, configuration and missing-key errors.
+    ///
+    /// A caller that keeps a budget should count such a call as spent (settle it from an estimate) rather than
+    /// release it at $0.
+    public var providerAnswered: Bool
 
     /// Creates an error.
+    /// - Parameters:
+    ///   - kind: The kind.
+    ///   - status: The HTTP status, when a response arrived.
+    ///   - providerType: The provider's `error.type`.
+    ///   - providerCode: The provider's `error.code`.
+    ///   - providerMessage: The provider's `error.message`.
+    ///   - requestID: The request id response header.
+    ///   - retryAfter: The Retry-After delay.
+    ///   - bodyExcerpt: A short excerpt of a body that was not the expected JSON.
+    ///   - model: The model the call was for.
+    ///   - detail: A short explanation.
+    ///   - providerAnswered: Whether a 2xx head had arrived before the failure (see ``providerAnswered``).
     public init(
         kind: Kind, status: Int? = nil, providerType: String? = nil, providerCode: String? = nil, providerMessage: String? = nil,
-        requestID: String? = nil, retryAfter: Duration? = nil, bodyExcerpt: String? = nil, model: String? = nil, detail: String? = nil
+        requestID: String? = nil, retryAfter: Duration? = nil, bodyExcerpt: String? = nil, model: String? = nil, detail: String? = nil,
+        providerAnswered: Bool = false
     ) {
+        self.providerAnswered = providerAnswered
         self.kind = kind
         self.status = status
         self.providerType = providerType
@@ -88,7 +114,8 @@ public struct GatewayError: Error, Hashable, Sendable, CustomStringConvertible {
         isRetryable || kind == .modelNotFound || kind == .invalidResponse || kind == .responseTooLarge
     }
 
-    /// A one-line description: kind, status, provider message, request id, body excerpt.
+    /// A one-line description: kind, status, provider message, request id, body excerpt, and whether the provider
+    /// answered before the failure.
     public var description: String {
         var parts = ["gateway error: \(kind)"]
         if let status { parts.append("HTTP \(status)") }
@@ -100,6 +127,27 @@ public struct GatewayError: Error, Hashable, Sendable, CustomStringConvertible {
         if let requestID { parts.append("request id \(requestID)") }
         if let retryAfter { parts.append("retry after \(retryAfter)") }
         if let bodyExcerpt { parts.append("body: \(bodyExcerpt)") }
+        if providerAnswered { parts.append("the provider answered before the failure") }
         return parts.joined(separator: "; ")
+    }
+}
+
+// MARK: - Redaction
+
+extension GatewayError {
+    /// The error with every piece of text it carries (provider type, code and message, request id, body excerpt,
+    /// model and detail) passed through `redactor`.
+    /// - Parameter redactor: The redactor holding the secrets, such as the API key.
+    /// - Returns: The redacted error; kind, status, Retry-After and ``providerAnswered`` are unchanged.
+    public func redacting(_ redactor: SecretRedactor) -> GatewayError {
+        var e = self
+        e.providerType = redactor.redact(providerType)
+        e.providerCode = redactor.redact(providerCode)
+        e.providerMessage = redactor.redact(providerMessage)
+        e.requestID = redactor.redact(requestID)
+        e.bodyExcerpt = redactor.redact(bodyExcerpt)
+        e.model = redactor.redact(model)
+        e.detail = redactor.redact(detail)
+        return e
     }
 }

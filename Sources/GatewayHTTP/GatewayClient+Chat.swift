@@ -15,8 +15,10 @@ extension GatewayClient: ChatGateway {
     ///   - request: The request; `model` is the gateway's model id.
     ///   - options: The call's deadline (retries included), request id and extra headers.
     ///   - logger: Where to log (debug/trace only, never the key); `nil` is silent.
-    /// - Returns: The reply, with usage when the provider reports it.
-    /// - Throws: ``GatewayError`` (see ``GatewayError/Kind``); `CancellationError` when cancelled.
+    /// - Returns: The reply, with usage when the provider reports it (check ``Usage/problems``); its `id` and
+    ///   `model` are redacted of the key.
+    /// - Throws: ``GatewayError`` (see ``GatewayError/Kind``; ``GatewayError/providerAnswered`` when the failure came
+    ///   after a 2xx head); `CancellationError` when cancelled.
     public func complete(_ request: ChatRequest, options: GatewayRequestOptions, logger: Logger?) async throws -> ChatResponse {
         var request = request
         request.stream = nil
@@ -24,7 +26,7 @@ extension GatewayClient: ChatGateway {
         let call = Call(method: .POST, path: "/chat/completions", body: try encode(request), model: request.model)
         return try await perform(call, options: options, logger: logger) { response, context in
             let bytes = try await collect(response.body, context)
-            return try decode(ChatResponse.self, from: bytes, context, required: "choices")
+            return try decode(ChatResponse.self, from: bytes, context, required: "choices").redacted(by: context.redactor)
         }
     }
 
@@ -36,6 +38,9 @@ extension GatewayClient: ChatGateway {
     /// - throws ``GatewayError/Kind/streamInterrupted`` when the body ends without `[DONE]` or is cut mid-event;
     /// - throws the provider's error when one arrives inside the stream;
     /// - throws ``GatewayError/Kind/timeout`` when `options.timeout` passes (it bounds the whole stream).
+    ///
+    /// Every error the stream throws has ``GatewayError/providerAnswered`` set: its 2xx head had arrived. Chunk
+    /// `id`s and `model`s are redacted of the key.
     ///
     /// Feed the chunks to a ``ChatStreamAccumulator`` to get the final ``ChatResponse``.
     /// - Parameters:
@@ -59,7 +64,7 @@ extension GatewayClient: ChatGateway {
             if contentType.contains("application/json") {
                 // The provider ignored `stream: true`: replay its whole reply as one chunk.
                 let bytes = try await collect(response.body, context)
-                let reply = try decode(ChatResponse.self, from: bytes, context, required: "choices")
+                let reply = try decode(ChatResponse.self, from: bytes, context, required: "choices").redacted(by: context.redactor)
                 return SSEChunkReader(chunks: [ChatCompletionChunk(wholeReply: reply)], context: context)
             }
             return SSEChunkReader(body: response.body, context: context, maxEventBytes: maxEventBytes, logger: logger)

@@ -19,6 +19,7 @@ extension GatewayClient: EmbeddingsGateway, ImageGateway, ModelListing {
         let call = Call(method: .POST, path: "/embeddings", body: try encode(request), model: request.model)
         return try await perform(call, options: options, logger: logger) { response, context in
             try decode(EmbeddingsResponse.self, from: try await collect(response.body, context), context, required: "data")
+                .redacted(by: context.redactor)
         }
     }
 
@@ -42,12 +43,13 @@ extension GatewayClient: EmbeddingsGateway, ImageGateway, ModelListing {
     /// - Parameters:
     ///   - options: The call's deadline (retries included), request id and extra headers.
     ///   - logger: Where to log (debug/trace only); `nil` is silent.
-    /// - Returns: The gateway's models.
+    /// - Returns: The gateway's models, ids and owners redacted of the key.
     /// - Throws: ``GatewayError``; `CancellationError`.
     public func models(options: GatewayRequestOptions, logger: Logger?) async throws -> ModelList {
         let call = Call(method: .GET, path: "/models", body: nil, model: nil)
         return try await perform(call, options: options, logger: logger) { response, context in
             try decode(ModelList.self, from: try await collect(response.body, context), context, required: "data")
+                .redacted(by: context.redactor)
         }
     }
 }

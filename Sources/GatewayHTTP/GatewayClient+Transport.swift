@@ -21,7 +21,8 @@ extension GatewayClient {
     struct AttemptContext: Sendable {
         var call: Call
         var attempt: Int
-        var apiKey: String
+        /// Removes the key from provider text.
+        var redactor: SecretRedactor
         var deadline: ContinuousClock.Instant
         var timeout: Duration
         var status: Int
@@ -42,7 +43,8 @@ extension GatewayClient {
         }
     }
 
-    /// Checks the configuration before any request: a key is set and the base URL is usable.
+    /// Checks the configuration before any request: a key is set and the base URL is usable
+    /// (``Configuration/validate()``).
     func validatedKeyAndURL(for call: Call) throws -> (key: String, url: String) {
         guard let key = configuration.apiKey, !key.isEmpty else {
             throw GatewayError(
@@ -50,14 +52,12 @@ extension GatewayClient {
                 detail: "no API key: set LLM_GATEWAY_API_KEY, TARS_API_KEY or TETRATE_API_KEY, or pass one explicitly"
             )
         }
-        var base = configuration.baseURL.trimmingWhitespace
-        while base.hasSuffix("/") { base.removeLast() }
-        guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = url.host, !host.isEmpty
-        else {
-            throw GatewayError(kind: .configuration, detail: "the base URL is not an http(s) URL with a host")
+        do {
+            return (key, try configuration.validatedBaseURL() + call.path)
+        } catch var e as GatewayError {
+            e.model = call.model
+            throw e.redacting(redactor)
         }
-        return (key, base + call.path)
     }
 
     func makeRequest(_ call: Call, url: String, key: String, options: GatewayRequestOptions) -> HTTPClientRequest {
@@ -83,6 +83,9 @@ extension GatewayClient {
     /// Runs attempts of `call` until one succeeds, a failure is not retryable, attempts run out, or the next
     /// delay would pass the call's deadline. `handle` runs on each 2xx response; what it throws is retried
     /// when retryable, like transport failures.
+    ///
+    /// Every ``GatewayError`` thrown is redacted, and has ``GatewayError/providerAnswered`` set when any attempt
+    /// of the call had received a 2xx head before failing.
     func perform<T: Sendable>(
         _ call: Call, options: GatewayRequestOptions, logger: Logger?,
         handle: (HTTPClientResponse, AttemptContext) async throws -> T
@@ -92,12 +95,16 @@ extension GatewayClient {
         let deadline = clock.now + options.timeout
         let policy = configuration.retryPolicy
         var attempt = 0
+        // Whether an earlier attempt got a 2xx head and then failed: the provider may have billed it.
+        var answered = false
         while true {
             attempt += 1
             try Task.checkCancellation()
             let now = clock.now
             guard now < deadline else {
-                throw GatewayError(kind: .timeout, model: call.model, detail: "the call's deadline of \(options.timeout) passed")
+                throw GatewayError(
+                    kind: .timeout, model: call.model, detail: "the call's deadline of \(options.timeout) passed", providerAnswered: answered
+                ).redacting(redactor)
             }
             var attemptEnd = deadline
             if let t = configuration.attemptTimeout { attemptEnd = min(deadline, now + t) }
@@ -109,16 +116,18 @@ extension GatewayClient {
                     "gateway.model": "\(call.model ?? "")", "gateway.attempt": "\(attempt)",
                 ]
             )
+            var answeredThisAttempt = false
             do {
                 let response = try await http.execute(makeRequest(call, url: url, key: key, options: options), deadline: nioDeadline)
                 let headers = Self.headerDictionary(response.headers)
                 let context = AttemptContext(
-                    call: call, attempt: attempt, apiKey: key, deadline: deadline, timeout: options.timeout, status: Int(response.status.code), headers: headers)
+                    call: call, attempt: attempt, redactor: redactor, deadline: deadline, timeout: options.timeout,
+                    status: Int(response.status.code), headers: headers)
                 logger?.trace(
                     "gateway response",
                     metadata: [
                         "gateway.status": "\(response.status.code)",
-                        "gateway.request_id": "\(ProviderErrorMapper.requestID(in: headers) ?? "")",
+                        "gateway.request_id": "\(ProviderErrorMapper.requestID(in: headers, redactor: redactor) ?? "")",
                     ]
                 )
                 guard (200..<300).contains(response.status.code) else {
@@ -127,13 +136,17 @@ extension GatewayClient {
                         try await Self.readPrefix(of: response.body, limit: limit)
                     }
                     throw ProviderErrorMapper.map(
-                        status: Int(response.status.code), headers: headers, body: body, model: call.model, apiKey: key
+                        status: Int(response.status.code), headers: headers, body: body, model: call.model, redactor: redactor
                     )
                 }
+                answeredThisAttempt = true
                 return try await handle(response, context)
             } catch {
                 let failure = Self.gatewayError(from: error, model: call.model, deadlinePassed: clock.now >= deadline)
-                guard let gatewayError = failure as? GatewayError else { throw failure }
+                guard var gatewayError = failure as? GatewayError else { throw failure }
+                answered = answered || answeredThisAttempt || gatewayError.providerAnswered
+                gatewayError.providerAnswered = answered
+                gatewayError = gatewayError.redacting(redactor)
                 guard gatewayError.isRetryable, gatewayError.kind != .streamInterrupted, attempt < policy.maxAttempts else {
                     logger?.debug("gateway call failed", metadata: ["gateway.error": "\(gatewayError.kind)", "gateway.attempt": "\(attempt)"])
                     throw gatewayError
@@ -165,8 +178,10 @@ extension GatewayClient {
             }
         } catch is NIOTooManyBytesError {
             throw GatewayError(
-                kind: .responseTooLarge, status: context.status, requestID: ProviderErrorMapper.requestID(in: context.headers),
-                model: context.call.model, detail: "the body is larger than \(configuration.maxResponseBytes) bytes"
+                kind: .responseTooLarge, status: context.status,
+                requestID: ProviderErrorMapper.requestID(in: context.headers, redactor: context.redactor),
+                model: context.call.model, detail: "the body is larger than \(configuration.maxResponseBytes) bytes",
+                providerAnswered: true
             )
         }
     }
@@ -177,25 +192,27 @@ extension GatewayClient {
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch {
-            let requestID = ProviderErrorMapper.requestID(in: context.headers)
+            let requestID = ProviderErrorMapper.requestID(in: context.headers, redactor: context.redactor)
             if let env = ProviderErrorMapper.envelope(in: bytes), env.message != nil || env.code != nil {
                 var mapped = ProviderErrorMapper.map(
-                    status: nil, headers: context.headers, body: bytes, model: context.call.model, apiKey: context.apiKey
+                    status: nil, headers: context.headers, body: bytes, model: context.call.model, redactor: context.redactor
                 )
+                mapped.providerAnswered = true
                 mapped.status = context.status
                 mapped.detail = "the provider answered HTTP \(context.status) with an error"
                 throw mapped
             }
-            var e = GatewayError(kind: .invalidResponse, status: context.status, requestID: requestID, model: context.call.model)
+            var e = GatewayError(
+                kind: .invalidResponse, status: context.status, requestID: requestID, model: context.call.model, providerAnswered: true)
             if case DecodingError.keyNotFound(let key, _) = error, key.stringValue == required {
                 e.detail = "the response has no `\(required)`"
             } else if ProviderErrorMapper.envelope(in: bytes) == nil && (try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))) == nil {
                 e.detail = bytes.isEmpty ? "the response body is empty" : "the response body is not JSON"
-                if !bytes.isEmpty { e.bodyExcerpt = ProviderErrorMapper.excerpt(bytes, apiKey: context.apiKey) }
+                if !bytes.isEmpty { e.bodyExcerpt = ProviderErrorMapper.excerpt(bytes, redactor: context.redactor) }
             } else {
                 e.detail = "the response JSON does not have the expected shape (\(Self.describe(error)))"
             }
-            throw e
+            throw e.redacting(context.redactor)
         }
     }
 

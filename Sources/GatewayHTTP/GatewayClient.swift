@@ -21,6 +21,9 @@ public final class GatewayClient: Sendable {
     /// The settings the client was made with.
     public let configuration: Configuration
     let http: HTTPClient
+    /// Removes the key (and credentials in ``Configuration/extraHeaders``) from every piece of provider text the
+    /// client hands back: errors, request ids, model ids, response ids.
+    let redactor: SecretRedactor
 
     /// Creates a client. Nothing is sent until a call is made.
     /// - Parameters:
@@ -30,6 +33,7 @@ public final class GatewayClient: Sendable {
     /// - Important: Call ``shutdown()`` when done.
     public init(configuration: Configuration, logger: Logger? = nil) {
         self.configuration = configuration
+        self.redactor = Self.redactor(for: configuration)
         var http = HTTPClient.Configuration(
             timeout: .init(
                 connect: TimeAmount(configuration.connectTimeout),
@@ -40,6 +44,17 @@ public final class GatewayClient: Sendable {
         http.redirectConfiguration = .follow(max: 3, allowCycles: false)
         // AsyncHTTPClient's own logs are left silent: they may carry URLs and headers.
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: http)
+    }
+
+    /// The redactor for a configuration's secrets: the API key, and the values of extra headers whose names
+    /// suggest a credential (`…key…`, `…token…`, `…secret…`, `…auth…`).
+    static func redactor(for configuration: Configuration) -> SecretRedactor {
+        var secrets = configuration.apiKey.map { [$0] } ?? []
+        for (name, value) in configuration.extraHeaders {
+            let n = name.lowercased()
+            if ["key", "token", "secret", "auth"].contains(where: n.contains) { secrets.append(value) }
+        }
+        return SecretRedactor(secrets: secrets)
     }
 
     /// Shuts the client down, closing its connections.
@@ -75,8 +90,11 @@ public func withGatewayClient<Result>(
 }
 
 extension TimeAmount {
+    /// The duration in nanoseconds, saturating instead of trapping for durations beyond ±292 years.
     init(_ duration: Duration) {
         let (s, atto) = duration.components
-        self = .nanoseconds(s * 1_000_000_000 + atto / 1_000_000_000)
+        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflow2) = ns.addingReportingOverflow(atto / 1_000_000_000)
+        self = .nanoseconds(overflow || overflow2 ? (s < 0 ? Int64.min : Int64.max) : total)
     }
 }

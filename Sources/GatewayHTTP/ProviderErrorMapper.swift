@@ -58,10 +58,10 @@ enum ProviderErrorMapper {
     ///   - headers: Response headers, names lowercased.
     ///   - body: The (possibly truncated) body.
     ///   - model: The model the call was for.
-    ///   - apiKey: Redacted from anything copied out of the body.
+    ///   - redactor: Applied to everything copied out of the headers and the body, before any truncation.
     ///   - now: The current time, for an HTTP-date Retry-After.
     static func map(
-        status: Int?, headers: [String: String], body: [UInt8], model: String?, apiKey: String?, now: Date = Date()
+        status: Int?, headers: [String: String], body: [UInt8], model: String?, redactor: SecretRedactor, now: Date = Date()
     ) -> GatewayError {
         let env = envelope(in: body)
         let text = env?.text ?? ""
@@ -81,26 +81,33 @@ enum ProviderErrorMapper {
         default: kind = .invalidResponse
         }
         var error = GatewayError(
-            kind: kind, status: status, providerType: redact(env?.type, apiKey), providerCode: redact(env?.code, apiKey),
-            providerMessage: redact(env?.message.map { String($0.prefix(500)) }, apiKey), requestID: requestID(in: headers),
-            retryAfter: retryAfter(in: headers, now: now), model: model
+            kind: kind, status: status, providerType: clipped(redactor.redact(env?.type), 200),
+            providerCode: clipped(redactor.redact(env?.code), 200), providerMessage: clipped(redactor.redact(env?.message), 500),
+            requestID: requestID(in: headers, redactor: redactor), retryAfter: retryAfter(in: headers, now: now), model: redactor.redact(model)
         )
-        if env == nil && !body.isEmpty { error.bodyExcerpt = excerpt(body, apiKey: apiKey) }
+        if env == nil && !body.isEmpty { error.bodyExcerpt = excerpt(body, redactor: redactor) }
         return error
     }
 
-    /// The request id from the usual headers.
-    static func requestID(in headers: [String: String]) -> String? {
+    /// The request id from the usual headers, redacted (a provider may echo anything there, the key included).
+    static func requestID(in headers: [String: String], redactor: SecretRedactor) -> String? {
         for name in ["x-request-id", "request-id", "x-amzn-requestid", "cf-ray"] {
-            if let v = headers[name], !v.isEmpty { return String(v.prefix(200)) }
+            if let v = headers[name], !v.isEmpty { return clipped(redactor.redact(v), 200) }
         }
         return nil
     }
 
+    /// At most `limit` characters of an already redacted text (redacting first means a key cut by the limit
+    /// cannot leave a piece behind).
+    static func clipped(_ s: String?, _ limit: Int) -> String? {
+        s.map { String($0.prefix(limit)) }
+    }
+
     /// Retry-After in seconds (`120`, `1.5`) or as an HTTP date, or `retry-after-ms`; `nil` when absent or unparsable.
     static func retryAfter(in headers: [String: String], now: Date) -> Duration? {
+        // Clamped to a day before converting: a hostile `1e300` must not trap the conversion to Int64.
         if let ms = headers["retry-after-ms"].flatMap({ Double($0.trimmingWhitespace) }), ms >= 0, ms.isFinite {
-            return .nanoseconds(Int64(ms * 1e6))
+            return .nanoseconds(Int64(min(ms, 86_400_000) * 1e6))
         }
         guard let raw = headers["retry-after"]?.trimmingWhitespace, !raw.isEmpty else { return nil }
         if let s = Double(raw), s.isFinite, s >= 0 { return .nanoseconds(Int64(min(s, 86_400) * 1e9)) }
@@ -111,9 +118,12 @@ enum ProviderErrorMapper {
         return nil
     }
 
-    /// Up to 200 characters of a non-JSON body, whitespace collapsed, the key redacted.
-    static func excerpt(_ body: [UInt8], apiKey: String?) -> String {
-        let text = String(decoding: body.prefix(4096), as: UTF8.self)
+    /// Up to 200 characters of a non-JSON body, whitespace collapsed, the key redacted (before the cut).
+    static func excerpt(_ body: [UInt8], redactor: SecretRedactor) -> String {
+        var text = String(decoding: body.prefix(4096), as: UTF8.self)
+        // A word cut at 4096 bytes could be the start of a key too short to recognise: drop it.
+        // (Without any whitespace the cut lies far beyond the 200 characters shown.)
+        if body.count > 4096, let space = text.lastIndex(where: \.isWhitespace) { text = String(text[..<space]) }
         var out = ""
         var lastWasSpace = false
         for ch in text {
@@ -125,14 +135,7 @@ enum ProviderErrorMapper {
                 lastWasSpace = false
             }
         }
-        return String((redact(out, apiKey) ?? "").prefix(200))
-    }
-
-    /// Replaces every occurrence of the key (and of its `Bearer` form) with `<redacted>`.
-    static func redact(_ s: String?, _ apiKey: String?) -> String? {
-        guard let s else { return nil }
-        guard let apiKey, apiKey.count >= 4, s.contains(apiKey) else { return s }
-        return s.replacingOccurrences(of: apiKey, with: "<redacted>")
+        return String(redactor.redact(out).prefix(200))
     }
 }
 
@@ -145,7 +148,7 @@ enum HTTPDate {
         var parts = s.split(separator: " ").map(String.init)
         if parts.first?.hasSuffix(",") == true { parts.removeFirst() }
         guard parts.count >= 4, let day = Int(parts[0]), let monthIndex = months.firstIndex(of: parts[1].lowercased()),
-            let year = Int(parts[2])
+            let year = Int(parts[2]), (1...9999).contains(year)
         else { return nil }
         let hms = parts[3].split(separator: ":").compactMap { Int($0) }
         guard hms.count == 3, (1...31).contains(day), (0...23).contains(hms[0]), (0...59).contains(hms[1]),

@@ -43,11 +43,21 @@ final class SSEChunkReader: @unchecked Sendable {
         self.logger = nil
     }
 
-    /// The next chunk, `nil` after `[DONE]` and the end of the body.
+    /// The next chunk, `nil` after `[DONE]` and the end of the body. Its `id` and `model` are redacted.
     /// - Throws: ``GatewayError`` (`.streamInterrupted` when the body ends without `[DONE]` or mid-event,
-    ///   `.responseTooLarge`, `.invalidResponse`, or the provider's error sent inside the stream);
+    ///   `.responseTooLarge`, `.invalidResponse`, `.timeout`, or the provider's error sent inside the stream), always
+    ///   with ``GatewayError/providerAnswered`` set (the 2xx head had arrived) and redacted;
     ///   `CancellationError` when the consuming task is cancelled.
     func next() async throws -> ChatCompletionChunk? {
+        do {
+            return try await nextChunk()?.redacted(by: context.redactor)
+        } catch var e as GatewayError {
+            e.providerAnswered = true
+            throw e.redacting(context.redactor)
+        }
+    }
+
+    private func nextChunk() async throws -> ChatCompletionChunk? {
         while true {
             if head < pending.count {
                 let chunk = pending[head]
@@ -106,7 +116,7 @@ final class SSEChunkReader: @unchecked Sendable {
                 finished = true
                 iterator = nil
                 throw GatewayError(
-                    kind: .responseTooLarge, status: context.status, requestID: ProviderErrorMapper.requestID(in: context.headers),
+                    kind: .responseTooLarge, status: context.status, requestID: requestID,
                     model: context.call.model, detail: "a server-sent event is larger than \(maxEventBytes) bytes"
                 )
             }
@@ -124,7 +134,7 @@ final class SSEChunkReader: @unchecked Sendable {
         if event.type == "error" || (event.data.contains("\"error\"") && !event.data.contains("\"choices\"")) {
             if let env = ProviderErrorMapper.envelope(in: bytes), env.message != nil || env.code != nil {
                 var e = ProviderErrorMapper.map(
-                    status: nil, headers: context.headers, body: bytes, model: context.call.model, apiKey: context.apiKey
+                    status: nil, headers: context.headers, body: bytes, model: context.call.model, redactor: context.redactor
                 )
                 if e.kind == .invalidResponse { e.kind = .streamInterrupted }
                 e.detail = "the provider sent an error inside the stream"
@@ -137,8 +147,8 @@ final class SSEChunkReader: @unchecked Sendable {
             pending.append(chunk)
         } catch {
             throw GatewayError(
-                kind: .invalidResponse, status: context.status, requestID: ProviderErrorMapper.requestID(in: context.headers),
-                bodyExcerpt: ProviderErrorMapper.excerpt(bytes, apiKey: context.apiKey), model: context.call.model,
+                kind: .invalidResponse, status: context.status, requestID: requestID,
+                bodyExcerpt: ProviderErrorMapper.excerpt(bytes, redactor: context.redactor), model: context.call.model,
                 detail: "a stream event is not a chat.completion.chunk (\(GatewayClient.describe(error)))"
             )
         }
@@ -154,14 +164,14 @@ final class SSEChunkReader: @unchecked Sendable {
             e.detail = "the stream timed out (\(e.detail ?? ""))"
         }
         e.status = context.status
-        e.requestID = ProviderErrorMapper.requestID(in: context.headers)
+        e.requestID = requestID
         return e
     }
 
+    /// The response's request id, redacted.
+    private var requestID: String? { ProviderErrorMapper.requestID(in: context.headers, redactor: context.redactor) }
+
     private func streamInterrupted(_ detail: String) -> GatewayError {
-        GatewayError(
-            kind: .streamInterrupted, status: context.status, requestID: ProviderErrorMapper.requestID(in: context.headers),
-            model: context.call.model, detail: detail
-        )
+        GatewayError(kind: .streamInterrupted, status: context.status, requestID: requestID, model: context.call.model, detail: detail)
     }
 }

@@ -23,16 +23,24 @@ public struct BudgetSnapshot: Sendable, Hashable {
         }
 
         /// limit − settled − reserved; `nil` when unlimited. Negative after a critical call overran the window.
-        public var remaining: MicroDollars? { limit.map { $0 - settled - reserved } }
+        ///
+        /// Computed exactly; a result below ``MicroDollars/min`` (only possible with corrupt totals) is given as
+        /// ``MicroDollars/min``, so every non-negative estimate still compares as not fitting.
+        public var remaining: MicroDollars? { limit.map { Self.clamped(Int128($0.rawValue) - Int128(settled.rawValue) - Int128(reserved.rawValue)) } }
 
         /// What a non-critical call may still take, leaving `reserveShare` parts per million of the limit to critical calls.
+        ///
+        /// Computed exactly and clamped to ``MicroDollars/min``...``MicroDollars/max`` like ``remaining``.
         /// - Parameter reservePartsPerMillion: The share of the limit kept for critical calls (0...1,000,000).
         /// - Returns: The amount available, or `nil` when unlimited.
         public func available(reservePartsPerMillion: Int64) -> MicroDollars? {
             guard let limit else { return nil }
-            let kept = MicroDollars(micros: limit.rawValue / 1_000_000 * reservePartsPerMillion
-                + (limit.rawValue % 1_000_000) * reservePartsPerMillion / 1_000_000)
-            return limit - kept - settled - reserved
+            let kept = Int128(limit.rawValue) * Int128(reservePartsPerMillion) / 1_000_000
+            return Self.clamped(Int128(limit.rawValue) - kept - Int128(settled.rawValue) - Int128(reserved.rawValue))
+        }
+
+        private static func clamped(_ v: Int128) -> MicroDollars {
+            v < Int128(Int64.min) ? .min : v > Int128(Int64.max) ? .max : MicroDollars(micros: Int64(v))
         }
     }
 

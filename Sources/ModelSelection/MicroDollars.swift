@@ -18,9 +18,15 @@ public struct MicroDollars: RawRepresentable, Hashable, Comparable, Sendable, Co
     /// Zero dollars.
     public static let zero = MicroDollars(micros: 0)
 
-    /// Creates an amount from whole dollars.
+    /// Creates an amount from whole dollars, for constants such as `.dollars(50)`.
+    ///
+    /// An amount that does not fit (more than about $9.2 trillion) saturates at ``max`` or ``min`` rather than trap;
+    /// parse amounts that come from input with ``init(parsing:)``, which refuses them.
     /// - Parameter dollars: Whole dollars.
-    public static func dollars(_ dollars: Int64) -> MicroDollars { MicroDollars(micros: dollars * 1_000_000) }
+    public static func dollars(_ dollars: Int64) -> MicroDollars {
+        let (v, o) = dollars.multipliedReportingOverflow(by: 1_000_000)
+        return o ? (dollars < 0 ? .min : .max) : MicroDollars(micros: v)
+    }
 
     /// Parses a decimal dollar amount such as `"12.50"`, `"0.000001"` or `"$3"` exactly, without floating point.
     ///
@@ -64,7 +70,7 @@ public struct MicroDollars: RawRepresentable, Hashable, Comparable, Sendable, Co
     /// - Parameter decimals: Fractional digits to show (0...6).
     /// - Returns: A string such as `$12.35`.
     public func formatted(decimals: Int = 2) -> String {
-        let d = max(0, min(6, decimals))
+        let d = Swift.max(0, Swift.min(6, decimals))
         let unit = Int64(pow10(6 - d))
         let magnitude = rawValue.magnitude
         let rounded = (magnitude + UInt64(unit / 2)) / UInt64(unit)
@@ -78,32 +84,82 @@ public struct MicroDollars: RawRepresentable, Hashable, Comparable, Sendable, Co
 
     private func pow10(_ n: Int) -> Int { (0..<n).reduce(1) { acc, _ in acc * 10 } }
 
-    // MARK: - Arithmetic
+    // MARK: - Checked arithmetic
 
-    /// Adds two amounts.
+    /// The largest amount, $9,223,372,036,854.775807.
+    public static let max = MicroDollars(micros: .max)
+    /// The smallest (most negative) amount, −$9,223,372,036,854.775808.
+    public static let min = MicroDollars(micros: .min)
+
+    /// Adds an amount, exactly.
+    /// - Parameter other: The amount to add.
+    /// - Returns: `self + other`.
+    /// - Throws: ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/addition``) when the result does
+    ///   not fit in 64-bit micro-dollars.
+    public func adding(_ other: MicroDollars) throws(MoneyError) -> MicroDollars {
+        let (v, o) = rawValue.addingReportingOverflow(other.rawValue)
+        guard !o else { throw .overflow(.addition, operands: [description, other.description]) }
+        return MicroDollars(micros: v)
+    }
+
+    /// Subtracts an amount, exactly.
+    /// - Parameter other: The amount to subtract.
+    /// - Returns: `self − other`.
+    /// - Throws: ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/subtraction``) when the result
+    ///   does not fit in 64-bit micro-dollars.
+    public func subtracting(_ other: MicroDollars) throws(MoneyError) -> MicroDollars {
+        let (v, o) = rawValue.subtractingReportingOverflow(other.rawValue)
+        guard !o else { throw .overflow(.subtraction, operands: [description, other.description]) }
+        return MicroDollars(micros: v)
+    }
+
+    /// Multiplies the amount by a whole count, exactly.
+    /// - Parameter count: The count (may be negative).
+    /// - Returns: `self × count`.
+    /// - Throws: ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/multiplication``) when the
+    ///   result does not fit in 64-bit micro-dollars.
+    public func multiplied(by count: Int64) throws(MoneyError) -> MicroDollars {
+        let (v, o) = rawValue.multipliedReportingOverflow(by: count)
+        guard !o else { throw .overflow(.multiplication, operands: [description, String(count)]) }
+        return MicroDollars(micros: v)
+    }
+
+    /// The exact total of a sequence of amounts (zero when it is empty).
+    /// - Parameter amounts: The amounts.
+    /// - Returns: Their sum.
+    /// - Throws: ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/sum``) at the first amount that
+    ///   takes the running total out of 64-bit micro-dollars; its operands are that running total and that amount.
+    public static func sum(_ amounts: some Sequence<MicroDollars>) throws(MoneyError) -> MicroDollars {
+        var total: Int64 = 0
+        for a in amounts {
+            let (v, o) = total.addingReportingOverflow(a.rawValue)
+            guard !o else { throw .overflow(.sum, operands: [MicroDollars(micros: total).description, a.description]) }
+            total = v
+        }
+        return MicroDollars(micros: total)
+    }
+
+    // MARK: - Trapping arithmetic (deprecated)
+
+    // These trap on overflow. They stay only until the spend ledger moves to the checked forms above; nothing in
+    // ModelSelection, Replay or the commands uses them.
+
+    /// Adds two amounts; traps on overflow.
+    @available(*, deprecated, message: "traps on overflow; use adding(_:), which throws MoneyError")
     public static func + (lhs: MicroDollars, rhs: MicroDollars) -> MicroDollars { .init(micros: lhs.rawValue + rhs.rawValue) }
-    /// Subtracts two amounts.
+    /// Subtracts two amounts; traps on overflow.
+    @available(*, deprecated, message: "traps on overflow; use subtracting(_:), which throws MoneyError")
     public static func - (lhs: MicroDollars, rhs: MicroDollars) -> MicroDollars { .init(micros: lhs.rawValue - rhs.rawValue) }
-    /// Adds `rhs` to `lhs`.
+    /// Adds `rhs` to `lhs`; traps on overflow.
+    @available(*, deprecated, message: "traps on overflow; use adding(_:) or MicroDollars.sum(_:), which throw MoneyError")
     public static func += (lhs: inout MicroDollars, rhs: MicroDollars) { lhs.rawValue += rhs.rawValue }
-    /// Subtracts `rhs` from `lhs`.
+    /// Subtracts `rhs` from `lhs`; traps on overflow.
+    @available(*, deprecated, message: "traps on overflow; use subtracting(_:), which throws MoneyError")
     public static func -= (lhs: inout MicroDollars, rhs: MicroDollars) { lhs.rawValue -= rhs.rawValue }
-    /// Multiplies an amount by an integer count.
+    /// Multiplies an amount by an integer count; traps on overflow.
+    @available(*, deprecated, message: "traps on overflow; use multiplied(by:), which throws MoneyError")
     public static func * (lhs: MicroDollars, rhs: Int64) -> MicroDollars { .init(micros: lhs.rawValue * rhs) }
+
     /// Orders amounts.
     public static func < (lhs: MicroDollars, rhs: MicroDollars) -> Bool { lhs.rawValue < rhs.rawValue }
-}
-
-extension MicroDollars {
-    /// Computes `ceil(a × b / d)` for non-negative operands without intermediate overflow.
-    /// - Returns: The result, or `nil` when it does not fit in 64 bits or `d` is zero.
-    static func multiplyDivideRoundingUp(_ a: UInt64, _ b: UInt64, _ d: UInt64) -> UInt64? {
-        guard d > 0 else { return nil }
-        let (high, low) = a.multipliedFullWidth(by: b)
-        guard high < d else { return nil }
-        let (q, r) = d.dividingFullWidth((high, low))
-        if r == 0 { return q }
-        let (q1, o) = q.addingReportingOverflow(1)
-        return o ? nil : q1
-    }
 }

@@ -44,37 +44,64 @@ public struct ModelCatalog: Sendable, Hashable {
 
     /// The cost of a call, margin included, rounded up to the next micro-dollar.
     ///
-    /// cost = (1 + margin) × (inputTokens × input price + outputTokens × output price + images × image price).
+    /// cost = (1 + margin) × (inputTokens × input price + outputTokens × output price + images × image price),
+    /// computed exactly in 128-bit integers.
     /// - Parameters:
     ///   - model: The model.
     ///   - inputTokens: Prompt tokens (non-negative).
     ///   - outputTokens: Completion tokens (non-negative).
-    ///   - images: Generated images (image models).
-    /// - Returns: The cost, saturating at `Int64.max` micro-dollars for absurd token counts.
-    public func cost(of model: ModelInfo, inputTokens: Int, outputTokens: Int, images: Int = 0) -> MicroDollars {
+    ///   - images: Generated images (image models; non-negative).
+    /// - Returns: The cost.
+    /// - Throws: ``MoneyError/negativeQuantity(model:operands:)`` when a count is negative;
+    ///   ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/cost``) when the cost does not fit in
+    ///   64-bit micro-dollars (about $9.2 trillion).
+    public func cost(of model: ModelInfo, inputTokens: Int, outputTokens: Int, images: Int = 0) throws(MoneyError) -> MicroDollars {
+        func operands() -> [String] { ["input_tokens=\(inputTokens)", "output_tokens=\(outputTokens)", "images=\(images)"] }
+        guard inputTokens >= 0, outputTokens >= 0, images >= 0 else { throw .negativeQuantity(model: model.id, operands: operands()) }
         // Units: (µ$ per million tokens) × tokens = pico-dollars; images: µ$ × 1e6 = pico-dollars.
-        let i = UInt64(max(0, inputTokens)), o = UInt64(max(0, outputTokens)), n = UInt64(max(0, images))
-        let pIn = UInt64(max(0, model.inputPerMillionTokens.rawValue))
-        let pOut = UInt64(max(0, model.outputPerMillionTokens.rawValue))
-        let pImg = UInt64(max(0, model.perImage.rawValue))
-        var pico: UInt64 = 0
-        for (a, b) in [(i, pIn), (o, pOut), (n, pImg &* 1_000_000)] {
-            let (p, o1) = a.multipliedReportingOverflow(by: b)
+        // micros = ceil(pico × (1e6 + margin) / 1e12), all in 128 bits with every step checked.
+        func price(_ p: MicroDollars) -> UInt128 { UInt128(Swift.max(0, p.rawValue)) }
+        var pico: UInt128 = 0
+        func add(_ count: Int, _ rate: UInt128) -> Bool {
+            let (p, o1) = UInt128(count).multipliedReportingOverflow(by: rate)
             let (s, o2) = pico.addingReportingOverflow(p)
-            guard !o1, !o2 else { return MicroDollars(micros: .max) }
             pico = s
+            return !o1 && !o2
         }
-        let factor = UInt64(1_000_000 + max(0, marginPartsPerMillion))
-        guard let micros = MicroDollars.multiplyDivideRoundingUp(pico, factor, 1_000_000_000_000),
-            micros <= UInt64(Int64.max)
-        else { return MicroDollars(micros: .max) }
+        guard add(inputTokens, price(model.inputPerMillionTokens)), add(outputTokens, price(model.outputPerMillionTokens)),
+            add(images, price(model.perImage) * 1_000_000)
+        else { throw .overflow(.cost, operands: operands(), model: model.id) }
+        let factor = UInt128(1_000_000) + UInt128(Swift.max(0, marginPartsPerMillion))
+        let (scaled, o) = pico.multipliedReportingOverflow(by: factor)
+        guard !o else { throw .overflow(.cost, operands: operands(), model: model.id) }
+        let unit: UInt128 = 1_000_000_000_000
+        let micros = scaled / unit + (scaled % unit == 0 ? 0 : 1)
+        guard micros <= UInt128(Int64.max) else { throw .overflow(.cost, operands: operands(), model: model.id) }
         return MicroDollars(micros: Int64(micros))
     }
 
-    /// The cost of a call to the model with id `id`, or `nil` when the catalog lacks it.
+    /// The cost of a call to the model with id `id`, a convenience for lookups: `nil` when the catalog lacks the model
+    /// **or** the cost cannot be computed (a negative count, or a cost past 64-bit micro-dollars).
+    ///
+    /// It never saturates or traps. Code that records or budgets money uses
+    /// ``cost(of:inputTokens:outputTokens:images:)-(ModelInfo,_,_,_)``, which says why in a ``MoneyError``.
+    /// - Returns: The cost, or `nil`.
     public func cost(of id: ModelID, inputTokens: Int, outputTokens: Int, images: Int = 0) -> MicroDollars? {
-        model(id).map { cost(of: $0, inputTokens: inputTokens, outputTokens: outputTokens, images: images) }
+        guard let m = model(id) else { return nil }
+        return try? cost(of: m, inputTokens: inputTokens, outputTokens: outputTokens, images: images)
     }
+
+    // MARK: - Limits
+
+    // The messages of the checks in validate(source:) spell out both ceilings; keep them in step.
+
+    /// The highest price per million tokens (input or output) a catalog may give: $1,000,000.
+    ///
+    /// The dearest model on sale costs well under $1,000 per million tokens; a price above this ceiling is a typo
+    /// (a price in micro-dollars written as dollars) and is refused at load.
+    public static let maxPricePerMillionTokens = MicroDollars.dollars(1_000_000)
+    /// The highest price per generated image a catalog may give: $10,000.
+    public static let maxPricePerImage = MicroDollars.dollars(10_000)
 
     // MARK: - Validation
 
@@ -95,9 +122,19 @@ public struct ModelCatalog: Sendable, Hashable {
             guard !m.gatewayID.isEmpty else {
                 throw CatalogError.invalidField(source: source, field: "\(at).gateway_id", message: "must not be empty")
             }
-            for (field, price) in [("input_per_mtok", m.inputPerMillionTokens), ("output_per_mtok", m.outputPerMillionTokens), ("per_image", m.perImage)]
-            where price < .zero {
-                throw CatalogError.invalidField(source: source, field: "\(at).\(field)", message: "price must not be negative (\(price.decimalString))")
+            let prices = [
+                ("input_per_mtok", m.inputPerMillionTokens, Self.maxPricePerMillionTokens, "per million tokens"),
+                ("output_per_mtok", m.outputPerMillionTokens, Self.maxPricePerMillionTokens, "per million tokens"),
+                ("per_image", m.perImage, Self.maxPricePerImage, "per image"),
+            ]
+            for (field, price, ceiling, unit) in prices {
+                guard price >= .zero else {
+                    throw CatalogError.invalidField(source: source, field: "\(at).\(field)", message: "price must not be negative (\(price.decimalString))")
+                }
+                guard price <= ceiling else {
+                    throw CatalogError.invalidField(
+                        source: source, field: "\(at).\(field)", message: "price of \(price.formatted()) \(unit) is absurd (the limit is \(unit == "per image" ? "$10,000" : "$1,000,000") \(unit))")
+                }
             }
             guard m.contextWindow > 0 else {
                 throw CatalogError.invalidField(source: source, field: "\(at).context_window", message: "must be positive")

@@ -26,13 +26,14 @@ extension ModelSelector {
     /// The estimated cost of a fixed-model call: margin × (input tokens × input price + images × image price).
     /// - Parameter call: The call.
     /// - Returns: The estimate, rounded up to the micro-dollar.
-    public func estimate(_ call: FixedModelCall) -> MicroDollars {
-        catalog.cost(of: call.model, inputTokens: call.inputTokens, outputTokens: 0, images: call.images)
+    /// - Throws: ``MoneyError`` when the estimate does not fit in 64-bit micro-dollars.
+    public func estimate(_ call: FixedModelCall) throws(MoneyError) -> MicroDollars {
+        try catalog.cost(of: call.model, inputTokens: call.inputTokens, outputTokens: 0, images: call.images)
     }
 
     /// Decides a call to one named model against the budget. Pure, like ``select(_:budget:excluding:)``.
     ///
-    /// - A critical call is never refused: reason ``SelectionReason/pinnedCritical``, with
+    /// - A critical call is never refused for budget: reason ``SelectionReason/pinnedCritical``, with
     ///   ``Selection/exceedsDailyLimit`` and ``Selection/exceedsMonthlyLimit`` saying whether its estimate exceeds
     ///   what is left of either window.
     /// - Any other call must fit what is available to non-critical calls in **both** windows (the critical-reserve
@@ -41,13 +42,26 @@ extension ModelSelector {
     ///
     /// There is no chain and no context-window check (a batch of embeddings may total more tokens than one input's
     /// window; the provider rejects an oversized input). The only candidate is the model itself.
+    ///
+    /// A call whose estimate cannot be computed (``MoneyError``), critical or not, is refused with the error in
+    /// ``Selection/Refusal/priceOverflow`` and its candidate skipped as ``Selection/Skip/unpriceable``.
     /// - Parameters:
     ///   - call: The checked call.
     ///   - budget: The windows' totals at this moment.
     /// - Returns: The decision: the model with its estimate, or a refusal. ``Selection/maxOutputTokens`` is 0.
     public func select(_ call: FixedModelCall, budget: BudgetSnapshot) -> Selection {
         let id = call.model.id
-        let estimate = self.estimate(call)
+        let estimate: MicroDollars
+        do { estimate = try self.estimate(call) } catch {
+            let share = call.tier == .critical ? 0 : configuration.criticalReservePartsPerMillion
+            return Selection(
+                tier: call.tier, model: nil, estimate: .zero, inputTokens: call.inputTokens, maxOutputTokens: 0, reason: .refused,
+                candidates: [.init(model: id, estimate: .max, skipped: .unpriceable)],
+                refusal: .init(
+                    dailyAvailable: budget.daily.available(reservePartsPerMillion: share),
+                    monthlyAvailable: budget.monthly.available(reservePartsPerMillion: share), priceOverflow: error),
+                exceedsDailyLimit: false, exceedsMonthlyLimit: false)
+        }
         if call.tier == .critical {
             return Selection(
                 tier: .critical, model: id, estimate: estimate, inputTokens: call.inputTokens, maxOutputTokens: 0, reason: .pinnedCritical,

@@ -142,8 +142,13 @@ public struct ModelSelector: Sendable {
     }
 
     /// The estimated cost of a task on a model: margin × (input tokens × input price + output cap × output price).
-    public func estimate(_ task: TaskProfile, on model: ModelInfo) -> MicroDollars {
-        catalog.cost(of: model, inputTokens: task.inputTokens, outputTokens: outputCap(for: task, on: model))
+    /// - Parameters:
+    ///   - task: The call's size.
+    ///   - model: The model.
+    /// - Returns: The estimate, rounded up to the micro-dollar.
+    /// - Throws: ``MoneyError`` when a count is negative or the estimate does not fit in 64-bit micro-dollars.
+    public func estimate(_ task: TaskProfile, on model: ModelInfo) throws(MoneyError) -> MicroDollars {
+        try catalog.cost(of: model, inputTokens: task.inputTokens, outputTokens: max(0, outputCap(for: task, on: model)))
     }
 
     // MARK: - Selection
@@ -153,6 +158,11 @@ public struct ModelSelector: Sendable {
     /// A critical task always gets the pinned model, with no budget check (the flags say whether it exceeds a window).
     /// Any other task gets the first model of its chain, not excluded and suitable, whose estimate fits what is
     /// available in both the daily and the monthly window; if none fits, the selection is a refusal.
+    ///
+    /// It never traps. A candidate whose estimate cannot be computed (``MoneyError``: absurd or negative token counts)
+    /// is skipped as ``Selection/Skip/unpriceable``; when no candidate is left, the refusal carries the error in
+    /// ``Selection/Refusal/priceOverflow``. That holds for a critical task too: a call that cannot be priced is
+    /// refused rather than reserved at a made-up amount, since no real call costs more than $9.2 trillion.
     /// - Parameters:
     ///   - task: The call's tier and size.
     ///   - budget: The windows' totals at this moment.
@@ -161,7 +171,14 @@ public struct ModelSelector: Sendable {
     public func select(_ task: TaskProfile, budget: BudgetSnapshot, excluding: Set<ModelID> = []) -> Selection {
         if task.complexity == .critical {
             let m = catalog.model(criticalModel)!
-            let estimate = self.estimate(task, on: m)
+            let estimate: MicroDollars
+            do { estimate = try self.estimate(task, on: m) } catch {
+                return Selection(
+                    tier: .critical, model: nil, estimate: .zero, inputTokens: task.inputTokens, maxOutputTokens: 0, reason: .refused,
+                    candidates: [.init(model: m.id, estimate: .max, skipped: .unpriceable)],
+                    refusal: .init(dailyAvailable: budget.daily.remaining, monthlyAvailable: budget.monthly.remaining, priceOverflow: error),
+                    exceedsDailyLimit: false, exceedsMonthlyLimit: false)
+            }
             return Selection(
                 tier: .critical, model: m.id, estimate: estimate, inputTokens: task.inputTokens, maxOutputTokens: outputCap(for: task, on: m),
                 reason: .pinnedCritical, candidates: [.init(model: m.id, estimate: estimate, skipped: nil)], refusal: nil,
@@ -177,14 +194,19 @@ public struct ModelSelector: Sendable {
         var candidates: [Selection.Candidate] = []
         candidates.reserveCapacity(chain.count)
         var cheapest: (ModelID, MicroDollars)?
+        var priceOverflow: MoneyError?
         for (n, id) in chain.enumerated() {
             let m = catalog.model(id)!
-            let estimate = self.estimate(task, on: m)
+            let priced = Result { () throws(MoneyError) in try self.estimate(task, on: m) }
+            let estimate = (try? priced.get()) ?? .max
             let skip: Selection.Skip?
             if excluding.contains(id) {
                 skip = .providerFailure
             } else if !m.capabilities.isSuperset(of: task.requiredCapabilities) || task.inputTokens >= m.contextWindow {
                 skip = .unsuitable
+            } else if case .failure(let e) = priced {
+                priceOverflow = priceOverflow ?? e
+                skip = .unpriceable
             } else {
                 if cheapest == nil || estimate < cheapest!.1 { cheapest = (id, estimate) }
                 if n < start {
@@ -214,7 +236,8 @@ public struct ModelSelector: Sendable {
         }
         return Selection(
             tier: task.complexity, model: nil, estimate: .zero, inputTokens: task.inputTokens, maxOutputTokens: 0, reason: .refused, candidates: candidates,
-            refusal: .init(dailyAvailable: daily, monthlyAvailable: monthly, cheapestEstimate: cheapest?.1, cheapestModel: cheapest?.0),
+            refusal: .init(
+                dailyAvailable: daily, monthlyAvailable: monthly, cheapestEstimate: cheapest?.1, cheapestModel: cheapest?.0, priceOverflow: priceOverflow),
             exceedsDailyLimit: false, exceedsMonthlyLimit: false)
     }
 

@@ -34,13 +34,16 @@ public struct Selection: Sendable, Hashable {
         case providerFailure = "provider-failure"
         /// It lacks a required capability (tools, vision) or the prompt exceeds its context window.
         case unsuitable
+        /// Its estimate does not fit in 64-bit micro-dollars (absurd token counts): the call cannot be priced, so it
+        /// cannot be budgeted. The candidate's ``Candidate/estimate`` is ``MicroDollars/max``.
+        case unpriceable
     }
 
     /// A model the selector looked at, with its estimate and, when passed over, why.
     public struct Candidate: Sendable, Hashable {
         /// The model.
         public var model: ModelID
-        /// Its estimated cost for this call.
+        /// Its estimated cost for this call (``MicroDollars/max`` when ``Skip/unpriceable``).
         public var estimate: MicroDollars
         /// Why it was passed over, or `nil` for the chosen model.
         public var skipped: Skip?
@@ -56,10 +59,16 @@ public struct Selection: Sendable, Hashable {
         public var cheapestEstimate: MicroDollars?
         /// The model of that cheapest estimate.
         public var cheapestModel: ModelID?
+        /// Set when no candidate could be priced (its estimate overflowed): the call is refused for that, not for
+        /// the budget. A critical call is refused only for this.
+        public var priceOverflow: MoneyError? = nil
 
         /// What was available and the cheapest estimate, in words.
         public var summary: String {
             func f(_ m: MicroDollars?) -> String { m.map { "\($0)" } ?? "unlimited" }
+            if let priceOverflow, cheapestEstimate == nil {
+                return "the call cannot be priced, so it cannot be budgeted: \(priceOverflow)"
+            }
             var text = "no model fits the budget: daily available \(f(dailyAvailable)), monthly available \(f(monthlyAvailable))"
             if let c = cheapestEstimate, let m = cheapestModel { text += ", cheapest estimate \(c) on \(m)" }
             return text

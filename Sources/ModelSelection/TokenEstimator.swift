@@ -34,9 +34,13 @@ public struct TokenEstimator: Sendable, Hashable {
     ///   - utf8Bytes: Total UTF-8 bytes of all text (message contents, tool definitions, tool call arguments).
     ///   - messages: How many messages the request has.
     ///   - images: How many image parts the request has.
-    /// - Returns: The estimated prompt tokens.
+    /// - Returns: The estimated prompt tokens, saturating at `Int.max` (such a count prices as a
+    ///   ``MoneyError`` overflow, which the selector treats as not fitting).
     public func estimate(utf8Bytes: Int, messages: Int, images: Int = 0) -> Int {
-        let text = (max(0, utf8Bytes) + bytesPerToken - 1) / bytesPerToken
-        return text + max(0, messages) * tokensPerMessage + tokensPerRequest + max(0, images) * imageTokens
+        let bytes = max(0, utf8Bytes), per = max(1, bytesPerToken)
+        let text = bytes / per + (bytes % per == 0 ? 0 : 1)
+        let total = Int128(text) + Int128(max(0, messages)) * Int128(max(0, tokensPerMessage)) + Int128(max(0, tokensPerRequest))
+            + Int128(max(0, images)) * Int128(max(0, imageTokens))
+        return total > Int128(Int.max) ? .max : Int(total)
     }
 }

@@ -14,6 +14,7 @@ public struct ReplayError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidMix
         case invalidArgument
         case io
+        case overflow
     }
 
     /// What went wrong, without its context. Compare errors by code: `error.code == .invalidField`.
@@ -35,6 +36,8 @@ public struct ReplayError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// A file could not be opened, read or written.
         public static let io = Code(.io)
+        /// A count or total does not fit in its integer type (a token total, a day number).
+        public static let overflow = Code(.overflow)
 
         /// The code's name.
         public var description: String {
@@ -46,6 +49,7 @@ public struct ReplayError: Error, Hashable, Sendable, CustomStringConvertible {
             case .invalidMix: "invalidMix"
             case .invalidArgument: "invalidArgument"
             case .io: "io"
+            case .overflow: "overflow"
             }
         }
     }

@@ -76,10 +76,16 @@ public struct BudgetCalendar: Sendable, Hashable {
 
 /// Remembers the current day and month windows so most calls skip calendar arithmetic.
 struct WindowCache: Sendable {
+    var zone: String?
     var day: BudgetCalendar.Window?
     var month: BudgetCalendar.Window?
 
     mutating func windows(for date: Date, calendar: BudgetCalendar) -> (day: BudgetCalendar.Window, month: BudgetCalendar.Window) {
+        if zone != calendar.zoneName {
+            zone = calendar.zoneName
+            day = nil
+            month = nil
+        }
         if let d = day, d.contains(date), let m = month, m.contains(date) { return (d, m) }
         let d = calendar.day(containing: date)
         let m = (month?.contains(date) ?? false) ? month! : calendar.month(containing: date)

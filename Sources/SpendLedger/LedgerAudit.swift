@@ -68,7 +68,7 @@ public struct AuditRow: Sendable, Hashable, Codable {
     public var refused: Int
     /// Released attempts (provider failures, cancellations).
     public var released: Int
-    /// Expired reservations (abandoned by a crashed process).
+    /// Expired reservations (abandoned by a stopped process, or whose settlement failed), charged at their estimates.
     public var expired: Int
     /// Reservations still open.
     public var openReservations: Int
@@ -76,13 +76,43 @@ public struct AuditRow: Sendable, Hashable, Codable {
     public var openReserved: MicroDollars
     /// Critical calls that pushed a window over its limit.
     public var overBudgetCritical: Int
-    /// For day and month rows: the limit in force.
+    /// For day and month rows: the limit in force at the window's last reservation.
     public var limit: MicroDollars?
+    /// What expired reservations were charged (their estimates), not part of ``spend``.
+    public var expiredCharged: MicroDollars = .zero
+    /// Settled calls whose cost passed their reservation: the provider billed beyond the limits it was sent.
+    public var overReservation: Int = 0
+    /// Calls settled from their estimate because the reported usage was missing parts, malformed or implausible.
+    public var usageSuspect: Int = 0
+    /// Calls the provider answered whose reply was lost (too large, cut, timed out mid-body), settled from the estimate.
+    public var replyLost: Int = 0
+    /// Calls settled after they had expired (the actual cost replaced the estimate charged at expiry).
+    public var settledAfterExpiry: Int = 0
 
     /// Settled non-critical spend.
     public var nonCriticalSpend: MicroDollars { spend - criticalSpend }
-    /// For day and month rows: non-critical spend passed the limit (this must never happen).
-    public var nonCriticalOverLimit: Bool { limit.map { nonCriticalSpend > $0 } ?? false }
+    /// Everything counted against the windows: settled spend and what expired reservations were charged.
+    public var charged: MicroDollars { MicroDollars(micros: spend.rawValue.addingReportingOverflow(expiredCharged.rawValue).partialValue) }
+}
+
+/// A window where non-critical spend passed the limit in force when a reservation was made.
+public struct BudgetBreach: Sendable, Hashable, Codable {
+    /// `day` or `month`.
+    public var period: String
+    /// The window key.
+    public var key: String
+    /// The first non-critical entry whose reservation, with everything reserved before it in the window, ended above
+    /// the limit in force when it was made.
+    public var entryID: Int64
+    /// What the window had been charged, through that entry.
+    public var charged: MicroDollars
+    /// The limit in force when that entry was reserved.
+    public var limitThen: MicroDollars
+    /// The limit in force now (`nil`: unlimited).
+    public var limitNow: MicroDollars?
+    /// Entries flagged ``EntryFlags/overReservation`` in the window through that entry: when there are any, the
+    /// provider billed beyond the limits it was sent (the one exception the budget promise names).
+    public var overReservations: Int
 }
 
 /// The result of an audit: rows, their totals, and the limits the ledger was opened with.
@@ -95,4 +125,7 @@ public struct AuditReport: Sendable, Hashable {
     public var totals: AuditRow
     /// The limits recorded in the ledger, oldest first.
     public var limits: [RecordedLimits]
+    /// Windows where non-critical spend passed the limit in force when it was reserved (the whole ledger, whatever
+    /// the grouping or dates).
+    public var breaches: [BudgetBreach] = []
 }

@@ -23,6 +23,8 @@ struct LedgerBatchCache {
     var windows: [WindowKey: Window] = [:]
     var open: [Int64: LedgerStore.OpenEntry] = [:]
     var chainHead: (id: Int64, hash: String)?
+    /// The limits and zone in force (nobody else can change them while the batch is open).
+    var state: LedgerState?
 
     /// The window's totals, read from SQL the first time the batch touches it.
     mutating func window(_ db: Database, period: String, key: String) throws -> Window {

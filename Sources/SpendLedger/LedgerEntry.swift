@@ -13,12 +13,34 @@ public struct EntryStatus: RawRepresentable, Hashable, Sendable, Codable, Custom
     public static let settled = EntryStatus(rawValue: "settled")
     /// Freed: the call failed or was cancelled and cost nothing.
     public static let released = EntryStatus(rawValue: "released")
-    /// Reclaimed after its time-to-live (its process crashed); a late settlement still records the cost.
+    /// Open past its time-to-live (its process stopped, or its settlement could not be written): charged at its
+    /// reserved estimate, marked estimated (``EntryFlags/chargedAtExpiry``). A late settlement replaces the estimate
+    /// with the actual cost, once; a late release refunds it.
     public static let expired = EntryStatus(rawValue: "expired")
     /// Nothing fit the budget: no call was made.
     public static let refused = EntryStatus(rawValue: "refused")
     /// The status name.
     public var description: String { rawValue }
+}
+
+/// Facts about how an entry was settled that an audit should see.
+public struct EntryFlags: OptionSet, Sendable, Hashable, Codable {
+    /// The flags' bits as stored.
+    public var rawValue: Int64
+    /// Creates flags from stored bits.
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+
+    /// The actual cost passed the reserved estimate: the provider billed beyond the limits it was sent
+    /// (`max_tokens`, the prompt's upper bound). The actual cost is recorded, since it is what was billed.
+    public static let overReservation = EntryFlags(rawValue: 1)
+    /// The reported usage was missing, malformed or implausible; the call was settled from its reserved estimate.
+    public static let usageSuspect = EntryFlags(rawValue: 2)
+    /// The reservation outlived its time-to-live and was charged at its estimate.
+    public static let chargedAtExpiry = EntryFlags(rawValue: 4)
+    /// Settled after it had expired: the actual cost replaced the estimate charged at expiry.
+    public static let settledAfterExpiry = EntryFlags(rawValue: 8)
+    /// The provider answered but the reply was lost (too large, cut or timed out mid-body): settled from the estimate.
+    public static let replyLost = EntryFlags(rawValue: 16)
 }
 
 /// One row of the ledger: a reservation and what became of it.
@@ -65,12 +87,17 @@ public struct LedgerEntry: Sendable, Hashable, Codable {
     public var overLimit: Bool
     /// The settlement's usage was estimated (a stream without usage, a cancelled call).
     public var usageEstimated: Bool
+    /// How the entry was settled: over its reservation, from suspect usage, charged at expiry, …
+    public var flags: EntryFlags
     /// Why the model was chosen.
     public var reason: SelectionReason
     /// Free-form tags (agent, symbol, …).
     public var tags: [String: String]
-    /// The error that ended the attempt, if any.
+    /// The error that ended the attempt, or for a flagged settlement, why it was flagged.
     public var error: String?
+    /// The id of the recorded limits (``RecordedLimits/id``) in force when the reservation was made; `nil` for entries
+    /// written before BATS recorded it.
+    public var limitsID: Int64?
 }
 
 /// What a caller asks the ledger to reserve for.
@@ -83,13 +110,20 @@ public struct ReservationRequest: Sendable, Hashable {
     public var taskKind: String?
     /// Tags recorded with the entry.
     public var tags: [String: String]
+    /// How long the call may take before it is settled (its gateway deadline plus the settle deadline). The
+    /// reservation does not expire before `max(time-to-live, callDeadline)`, so a call still in flight is never
+    /// taken for abandoned.
+    public var callDeadline: Duration?
 
     /// Creates a request.
-    public init(requestID: String, attempt: Int = 1, taskKind: String? = nil, tags: [String: String] = [:]) {
+    public init(
+        requestID: String, attempt: Int = 1, taskKind: String? = nil, tags: [String: String] = [:], callDeadline: Duration? = nil
+    ) {
         self.requestID = requestID
         self.attempt = attempt
         self.taskKind = taskKind
         self.tags = tags
+        self.callDeadline = callDeadline
     }
 }
 
@@ -125,6 +159,9 @@ public struct SettlementReceipt: Sendable, Hashable {
     public var usageEstimated: Bool
     /// For a critical call: a window's settled spend passed its limit.
     public var overLimit: Bool
+    /// What the ledger flagged: ``EntryFlags/overReservation`` when the cost passed the reserved estimate,
+    /// ``EntryFlags/settledAfterExpiry`` for a late settlement, and the settlement's own flags.
+    public var flags: EntryFlags = []
 }
 
 /// What a call actually used, to settle its reservation.
@@ -139,13 +176,22 @@ public struct Settlement: Sendable, Hashable {
     public var cost: MicroDollars
     /// Whether the tokens were estimated rather than reported.
     public var estimated: Bool
+    /// Flags the caller knows of (``EntryFlags/usageSuspect``, ``EntryFlags/replyLost``); the ledger adds its own.
+    public var flags: EntryFlags
+    /// Why the settlement is flagged, recorded in the entry's ``LedgerEntry/error`` (no prompt, no key).
+    public var note: String?
 
     /// Creates a settlement.
-    public init(inputTokens: Int, outputTokens: Int, cachedInputTokens: Int? = nil, cost: MicroDollars, estimated: Bool = false) {
+    public init(
+        inputTokens: Int, outputTokens: Int, cachedInputTokens: Int? = nil, cost: MicroDollars, estimated: Bool = false,
+        flags: EntryFlags = [], note: String? = nil
+    ) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.cachedInputTokens = cachedInputTokens
         self.cost = cost
         self.estimated = estimated
+        self.flags = flags
+        self.note = note
     }
 }

@@ -28,6 +28,19 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let invalidConfiguration = Kind(rawValue: "invalid-configuration")
         /// An IANA time-zone name is unknown.
         public static let unknownTimeZone = Kind(rawValue: "unknown-time-zone")
+        /// A `--tz` or configured zone differs from the zone the ledger's windows follow (fixed when it was created).
+        public static let timeZoneMismatch = Kind(rawValue: "time-zone-mismatch")
+        /// An amount that cannot be recorded: negative, absurd (over ``LedgerStore``'s per-call ceiling), or a total
+        /// that would overflow 64 bits.
+        public static let invalidAmount = Kind(rawValue: "invalid-amount")
+        /// A command that only reads was given a path where no ledger exists.
+        public static let notFound = Kind(rawValue: "not-found")
+        /// The path is a directory, a device or another file that cannot hold a ledger.
+        public static let notAFile = Kind(rawValue: "not-a-file")
+        /// An I/O error under the ledger (its WAL or file deleted or moved while open, a full disk, a failing device).
+        public static let ioError = Kind(rawValue: "io-error")
+        /// The chain key is missing, unexpected or wrong for this ledger.
+        public static let chainKey = Kind(rawValue: "chain-key")
         /// Another SQLite error.
         public static let database = Kind(rawValue: "database")
         /// The kind's name.

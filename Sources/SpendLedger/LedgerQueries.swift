@@ -7,7 +7,7 @@ enum LedgerQueries {
     static let entryColumns = """
         id, request_id, attempt, task_kind, tier, model, created_at, finished_at, day_key, month_key, est_input_tokens, est_output_tokens,
         est_cost, actual_input_tokens, actual_output_tokens, cached_input_tokens, actual_cost, status, critical, over_limit, usage_estimated,
-        reason, tags, error
+        reason, tags, error, flags, config_id
         """
 
     static func entry(_ row: Row) -> LedgerEntry {
@@ -17,8 +17,58 @@ enum LedgerQueries {
             estimatedInputTokens: row[10], estimatedOutputTokens: row[11], estimatedCost: MicroDollars(micros: row[12]),
             actualInputTokens: row[13], actualOutputTokens: row[14], cachedInputTokens: row[15],
             actualCost: (row[16] as Int64?).map(MicroDollars.init(micros:)), status: EntryStatus(rawValue: row[17]), critical: row[18],
-            overLimit: row[19], usageEstimated: row[20], reason: SelectionReason(rawValue: row[21]), tags: LedgerStore.decodeTags(row[22]),
-            error: row[23])
+            overLimit: row[19], usageEstimated: row[20], flags: EntryFlags(rawValue: row[24]), reason: SelectionReason(rawValue: row[21]),
+            tags: LedgerStore.decodeTags(row[22]), error: row[23], limitsID: row[25])
+    }
+
+    static func recordedLimits(_ db: Database) throws -> [RecordedLimits] {
+        try Row.fetchAll(db, sql: "SELECT id, effective_at, daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id").map { r in
+            RecordedLimits(
+                id: r[0], effectiveAt: LedgerStore.date(r[1]),
+                limits: BudgetLimits(daily: (r[2] as Int64?).map(MicroDollars.init(micros:)), monthly: (r[3] as Int64?).map(MicroDollars.init(micros:))),
+                timeZone: r[4])
+        }
+    }
+
+    /// Windows where non-critical spend passed the limit in force when it was reserved: one pass over the charged
+    /// entries in id (reservation) order, with a running total per window.
+    static func breaches(_ db: Database) throws -> [BudgetBreach] {
+        let configs = try recordedLimits(db)
+        let byID = Dictionary(configs.map { ($0.id, $0.limits) }, uniquingKeysWith: { a, _ in a })
+        let now = try LedgerState.read(db).limits
+        func limits(_ configID: Int64?, _ createdAt: Int64) -> BudgetLimits? {
+            if let configID, let l = byID[configID] { return l }
+            let at = LedgerStore.date(createdAt)
+            return (configs.last { $0.effectiveAt <= at } ?? configs.first)?.limits
+        }
+        var running: [String: Int64] = [:], overRes: [String: Int] = [:]
+        var found: [BudgetBreach] = []
+        var seen: Set<String> = []
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT id, day_key, month_key, critical, actual_cost, config_id, created_at, flags FROM entry
+                WHERE status IN ('settled', 'expired') AND actual_cost IS NOT NULL ORDER BY id
+                """)
+        while let r = try rows.next() {
+            let cost: Int64 = r[4], critical: Bool = r[3], flags: Int64 = r[7]
+            let l = critical ? nil : limits(r[5], r[6])
+            for (period, key, limit) in [("day", r[1] as String, l?.daily), ("month", r[2] as String, l?.monthly)] {
+                let k = period + "|" + key
+                let (sum, o) = (running[k] ?? 0).addingReportingOverflow(cost)
+                if o { throw LedgerError(kind: .invalidAmount, message: "the \(period) window \(key) sums past 64 bits") }
+                running[k] = sum
+                if flags & EntryFlags.overReservation.rawValue != 0 { overRes[k, default: 0] += 1 }
+                if let limit, sum > limit.rawValue, !seen.contains(k) {
+                    seen.insert(k)
+                    found.append(
+                        BudgetBreach(
+                            period: period, key: key, entryID: r[0], charged: MicroDollars(micros: sum), limitThen: limit,
+                            limitNow: period == "day" ? now.daily : now.monthly, overReservations: overRes[k] ?? 0))
+                }
+            }
+        }
+        return found.sorted { ($0.period, $0.key) < ($1.period, $1.key) }
     }
 
     static func entry(_ db: Database, id: Int64) throws -> LedgerEntry? {
@@ -49,6 +99,8 @@ public struct WindowTotals: Sendable, Hashable, Codable {
 
 /// A limit configuration a ledger was opened with, and when.
 public struct RecordedLimits: Sendable, Hashable, Codable {
+    /// The record's id (entries name the one they were reserved under: ``LedgerEntry/limitsID``).
+    public var id: Int64
     /// When these limits took effect.
     public var effectiveAt: Date
     /// The limits.
@@ -95,16 +147,12 @@ extension SQLiteLedger {
 
     /// Every limit configuration the ledger was opened with.
     /// - Throws: ``LedgerError``.
-    public func recordedLimits() throws -> [RecordedLimits] {
-        try read { db in
-            try Row.fetchAll(db, sql: "SELECT effective_at, daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id").map { r in
-                RecordedLimits(
-                    effectiveAt: LedgerStore.date(r[0]),
-                    limits: BudgetLimits(daily: (r[1] as Int64?).map(MicroDollars.init(micros:)), monthly: (r[2] as Int64?).map(MicroDollars.init(micros:))),
-                    timeZone: r[3])
-            }
-        }
-    }
+    public func recordedLimits() throws -> [RecordedLimits] { try read { db in try LedgerQueries.recordedLimits(db) } }
+
+    /// Windows where non-critical spend passed the limit in force when it was reserved (judged per reservation, so a
+    /// limit lowered later gives no false breach and one raised later hides none).
+    /// - Throws: ``LedgerError``.
+    public func breaches() throws -> [BudgetBreach] { try read { db in try LedgerQueries.breaches(db) } }
 
     /// Runs SQLite's `PRAGMA integrity_check`.
     /// - Returns: `ok`, or SQLite's list of problems.

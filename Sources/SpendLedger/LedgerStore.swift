@@ -9,19 +9,19 @@ enum LedgerStore {
     static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
     static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
 
-    // MARK: - Configuration record
+    /// The most a single call may cost ($1,000,000,000): more is taken for a pricing or usage error, and refused,
+    /// so that no window total can come near 64-bit overflow.
+    static let maxCallCost: Int64 = 1_000_000_000_000_000
 
-    /// Records the limits and zone in force when they differ from the last recorded ones.
-    static func recordConfiguration(_ db: Database, _ c: SQLiteLedger.Configuration, at date: Date) throws {
-        let tz = c.calendar.zoneName
-        let last = try Row.fetchOne(db, sql: "SELECT daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id DESC LIMIT 1")
-        if let last, last[0] as Int64? == c.limits.daily?.rawValue, last[1] as Int64? == c.limits.monthly?.rawValue, last[2] as String == tz {
-            return
-        }
-        try db.execute(
-            sql: "INSERT INTO budget_config (effective_at, daily_limit, monthly_limit, time_zone) VALUES (?, ?, ?, ?)",
-            arguments: [micros(date), c.limits.daily?.rawValue, c.limits.monthly?.rawValue, tz])
+    /// `a + b`, or ``LedgerError/Kind/invalidAmount`` when it does not fit 64 bits.
+    static func checkedSum(_ a: MicroDollars, _ b: MicroDollars) throws -> MicroDollars {
+        let (v, o) = a.rawValue.addingReportingOverflow(b.rawValue)
+        if o { throw LedgerError(kind: .invalidAmount, message: "the sum of \(a) and \(b) does not fit in 64 bits") }
+        return MicroDollars(micros: v)
     }
+
+    /// The windows containing a moment, in a zone.
+    typealias Windows = (day: BudgetCalendar.Window, month: BudgetCalendar.Window)
 
     // MARK: - Snapshot
 
@@ -62,14 +62,25 @@ enum LedgerStore {
 
     // MARK: - Reserve
 
+    /// The budget state in force: from the batch's cache, or read in this transaction.
+    static func state(_ db: Database, cache: inout LedgerBatchCache?) throws -> LedgerState {
+        if let s = cache?.state { return s }
+        let s = try LedgerState.read(db)
+        cache?.state = s
+        return s
+    }
+
     static func reserve(
-        _ db: Database, _ request: ReservationRequest, at date: Date, windows w: (day: BudgetCalendar.Window, month: BudgetCalendar.Window),
+        _ db: Database, _ request: ReservationRequest, at date: Date, windows: (_ zone: String) throws -> Windows,
         configuration c: SQLiteLedger.Configuration, expiring: OpenReservationTracker?, cache: inout LedgerBatchCache?,
         choose: (BudgetSnapshot) -> Selection
     ) throws -> ReservationOutcome {
         let now = micros(date)
-        if let expiring { _ = try expiring.reclaim(db, now: now, cache: &cache) }
-        let snapshot = try self.snapshot(db, windows: w, limits: c.limits, cache: &cache)
+        if let expiring { _ = try expiring.reclaim(db, now: now, cache: &cache, chain: c.chain) }
+        let state = try self.state(db, cache: &cache)
+        let w = try windows(state.zone(at: now))
+        let limits = state.limits
+        let snapshot = try self.snapshot(db, windows: w, limits: limits, cache: &cache)
         let selection = choose(snapshot)
         // Inside one batch transaction nobody else writes, so the chain head is carried from the previous insert.
         let (lastID, prevHash) = try cache?.chainHead ?? lastEntry(db)
@@ -81,12 +92,14 @@ enum LedgerStore {
             let refusalNote = refusalText(selection)
             let hash = entryHash(
                 id: id, request: request, tier: selection.tier, model: "", createdAt: now, dayKey: w.day.key, monthKey: w.month.key, estIn: selection.inputTokens, estOut: 0, estCost: 0,
-                critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash)
-            let seal = sealHash(hash: hash, status: .refused, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: refusalNote)
+                critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash, chain: c.chain)
+            let seal = sealHash(
+                hash: hash, status: .refused, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now,
+                overLimit: false, error: refusalNote, flags: 0, chain: c.chain)
             try insertEntry(
                 db, id: id, request: request, tier: selection.tier, model: "", createdAt: now, expiresAt: nil, day: w.day.key, month: w.month.key,
                 estIn: selection.inputTokens, estOut: 0, estCost: 0, status: .refused, critical: critical, reason: selection.reason, tags: tags,
-                error: refusalNote, finishedAt: now, prevHash: prevHash, hash: hash, seal: seal)
+                error: refusalNote, finishedAt: now, prevHash: prevHash, hash: hash, seal: seal, configID: state.configID)
             cache?.chainHead = (id, hash)
             return .refused(selection, snapshot: snapshot, entryID: id)
         }
@@ -103,7 +116,7 @@ enum LedgerStore {
         }
         let criticalAmount = critical ? estimate.rawValue : 0
         if cache != nil {
-            for (period, key, limit) in [("day", w.day.key, c.limits.daily?.rawValue), ("month", w.month.key, c.limits.monthly?.rawValue)] {
+            for (period, key, limit) in [("day", w.day.key, limits.daily?.rawValue), ("month", w.month.key, limits.monthly?.rawValue)] {
                 try cache!.change(db, period: period, key: key) { win in
                     win.limit = limit
                     win.reserved += estimate.rawValue
@@ -112,7 +125,7 @@ enum LedgerStore {
             }
         } else {
             // Two single-row statements: measured faster here than one two-row upsert.
-            for (period, key, limit) in [("day", w.day.key, c.limits.daily?.rawValue), ("month", w.month.key, c.limits.monthly?.rawValue)] {
+            for (period, key, limit) in [("day", w.day.key, limits.daily?.rawValue), ("month", w.month.key, limits.monthly?.rawValue)] {
                 let upsert = try SQLiteCall(
                     db,
                     """
@@ -131,34 +144,48 @@ enum LedgerStore {
             }
         }
 
-        let ttl = c.reservationTimeToLive.components
-        let expires = now + ttl.seconds * 1_000_000 + ttl.attoseconds / 1_000_000_000_000
+        guard estimate.rawValue >= 0, estimate.rawValue <= maxCallCost else {
+            throw LedgerError(kind: .invalidAmount, message: "an estimate of \(estimate) for \(model) cannot be reserved (the ceiling for one call is \(MicroDollars(micros: maxCallCost)))")
+        }
+        // Never before the call's own deadline: a call still in flight is not abandoned.
+        let expires = now &+ micros(max(c.reservationTimeToLive, request.callDeadline ?? .zero))
         let inputTokens = selection.inputTokens
         let hash = entryHash(
             id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, dayKey: w.day.key, monthKey: w.month.key, estIn: inputTokens,
-            estOut: selection.maxOutputTokens, estCost: estimate.rawValue, critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash)
+            estOut: selection.maxOutputTokens, estCost: estimate.rawValue, critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash,
+            chain: c.chain)
         try insertEntry(
             db, id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, expiresAt: expires, day: w.day.key,
             month: w.month.key, estIn: inputTokens, estOut: selection.maxOutputTokens, estCost: estimate.rawValue, status: .reserved,
-            critical: critical, reason: selection.reason, tags: tags, error: nil, finishedAt: nil, prevHash: prevHash, hash: hash, seal: nil)
+            critical: critical, reason: selection.reason, tags: tags, error: nil, finishedAt: nil, prevHash: prevHash, hash: hash, seal: nil,
+            configID: state.configID)
         cache?.chainHead = (id, hash)
-        cache?.open[id] = OpenEntry(status: .reserved, estCost: estimate.rawValue, critical: critical, day: w.day.key, month: w.month.key, hash: hash)
+        cache?.open[id] = OpenEntry(
+            status: .reserved, estCost: estimate.rawValue, estIn: inputTokens, estOut: selection.maxOutputTokens, critical: critical, day: w.day.key,
+            month: w.month.key, hash: hash, flags: [])
         return .reserved(Reservation(id: id, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
     }
 
     static func refusalText(_ s: Selection) -> String { s.refusal?.summary ?? "refused" }
 
+    /// A duration in whole microseconds, saturating (a time-to-live of centuries is still a valid one).
+    static func micros(_ d: Duration) -> Int64 {
+        let c = d.components
+        let (m, o) = c.seconds.multipliedReportingOverflow(by: 1_000_000)
+        return o ? (c.seconds < 0 ? .min : .max) : m.addingReportingOverflow(c.attoseconds / 1_000_000_000_000).partialValue
+    }
+
     static func insertEntry(
         _ db: Database, id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, expiresAt: Int64?,
         day: String, month: String, estIn: Int, estOut: Int, estCost: Int64, status: EntryStatus, critical: Bool, reason: SelectionReason,
-        tags: String, error: String?, finishedAt: Int64?, prevHash: String, hash: String, seal: String?
+        tags: String, error: String?, finishedAt: Int64?, prevHash: String, hash: String, seal: String?, configID: Int64?
     ) throws {
         let insert = try SQLiteCall(
             db,
             """
             INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
-                est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal, config_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bind(1, id)
         insert.bind(2, request.requestID)
@@ -182,6 +209,7 @@ enum LedgerStore {
         insert.bind(20, prevHash)
         insert.bind(21, hash)
         insert.bind(22, seal)
+        insert.bind(23, configID)
         try insert.run()
     }
 
@@ -197,10 +225,13 @@ enum LedgerStore {
     struct OpenEntry {
         var status: EntryStatus
         var estCost: Int64
+        var estIn: Int
+        var estOut: Int
         var critical: Bool
         var day: String
         var month: String
         var hash: String
+        var flags: EntryFlags
     }
 
     static func openEntry(_ db: Database, _ id: Int64, cache: inout LedgerBatchCache?) throws -> OpenEntry {
@@ -210,13 +241,14 @@ enum LedgerStore {
     }
 
     static func readEntry(_ db: Database, _ id: Int64) throws -> OpenEntry? {
-        let row = try SQLiteCall(db, "SELECT status, est_cost, critical, day_key, month_key, hash FROM entry WHERE id = ?")
+        let row = try SQLiteCall(
+            db, "SELECT status, est_cost, critical, day_key, month_key, hash, flags, est_input_tokens, est_output_tokens FROM entry WHERE id = ?")
         row.bind(1, id)
         guard try row.next() else { return nil }
         defer { row.finish() }
         return OpenEntry(
-            status: EntryStatus(rawValue: row.text(0)), estCost: row.int64(1), critical: row.bool(2), day: row.text(3), month: row.text(4),
-            hash: row.text(5))
+            status: EntryStatus(rawValue: row.text(0)), estCost: row.int64(1), estIn: Int(row.int64(7)), estOut: Int(row.int64(8)),
+            critical: row.bool(2), day: row.text(3), month: row.text(4), hash: row.text(5), flags: EntryFlags(rawValue: row.int64(6)))
     }
 
     /// Moves amounts between a window's reserved and settled totals.
@@ -253,14 +285,35 @@ enum LedgerStore {
         }
     }
 
-    /// Settles a reservation.
-    static func settle(_ db: Database, _ id: Int64, _ s: Settlement, at date: Date, cache: inout LedgerBatchCache?) throws -> SettlementReceipt {
+    /// Settles a reservation: its estimate leaves the reserved totals and its cost joins the settled ones. An expired
+    /// entry was already charged its estimate: the actual cost replaces it, once (``EntryFlags/settledAfterExpiry``).
+    /// A cost above the reserved estimate is recorded as billed and flagged ``EntryFlags/overReservation``.
+    static func settle(
+        _ db: Database, _ id: Int64, _ s: Settlement, at date: Date, cache: inout LedgerBatchCache?, chain: ChainHasher
+    ) throws -> SettlementReceipt {
+        guard s.cost.rawValue >= 0, s.cost.rawValue <= maxCallCost else {
+            throw LedgerError(
+                kind: .invalidAmount,
+                message: "a cost of \(s.cost) cannot be settled on reservation \(id) (it must be between $0 and \(MicroDollars(micros: maxCallCost)))")
+        }
+        guard s.inputTokens >= 0, s.outputTokens >= 0, (s.cachedInputTokens ?? 0) >= 0 else {
+            throw LedgerError(kind: .invalidAmount, message: "negative token counts cannot be settled on reservation \(id)")
+        }
         let e = try openEntry(db, id, cache: &cache)
         guard e.status == .reserved || e.status == .expired else {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
-        let cost = max(.zero, s.cost)
-        try adjustWindows(db, e, unreserve: e.status == .reserved ? e.estCost : 0, settle: cost.rawValue, cache: &cache)
+        let cost = s.cost
+        var flags = s.flags
+        if cost.rawValue > e.estCost { flags.insert(.overReservation) }
+        if e.status == .expired {
+            flags.insert(.settledAfterExpiry)
+            // v3 expiries charged the estimate; older ones (v2) freed it.
+            let charged = e.flags.contains(.chargedAtExpiry) ? e.estCost : 0
+            try adjustWindows(db, e, unreserve: 0, settle: cost.rawValue - charged, cache: &cache)
+        } else {
+            try adjustWindows(db, e, unreserve: e.estCost, settle: cost.rawValue, cache: &cache)
+        }
         var overLimit = false
         if e.critical {
             if cache != nil {
@@ -279,14 +332,15 @@ enum LedgerStore {
             }
         }
         let now = micros(date)
+        let note = s.note ?? (flags.contains(.overReservation) ? "cost \(cost) passed the reserved estimate \(MicroDollars(micros: e.estCost))" : nil)
         let seal = sealHash(
             hash: e.hash, status: .settled, actualIn: s.inputTokens, actualOut: s.outputTokens, cached: s.cachedInputTokens,
-            actualCost: cost.rawValue, estimated: s.estimated, finishedAt: now, overLimit: overLimit, error: nil)
+            actualCost: cost.rawValue, estimated: s.estimated, finishedAt: now, overLimit: overLimit, error: note, flags: flags.rawValue, chain: chain)
         let update = try SQLiteCall(
             db,
             """
             UPDATE entry SET status = 'settled', finished_at = ?, actual_input_tokens = ?, actual_output_tokens = ?, cached_input_tokens = ?,
-                actual_cost = ?, usage_estimated = ?, over_limit = ?, error = NULL, seal = ? WHERE id = ?
+                actual_cost = ?, usage_estimated = ?, over_limit = ?, error = ?, seal = ?, flags = ? WHERE id = ?
             """)
         update.bind(1, now)
         update.bind(2, s.inputTokens)
@@ -295,35 +349,72 @@ enum LedgerStore {
         update.bind(5, cost.rawValue)
         update.bind(6, s.estimated)
         update.bind(7, overLimit)
-        update.bind(8, seal)
-        update.bind(9, id)
+        update.bind(8, note)
+        update.bind(9, seal)
+        update.bind(10, flags.rawValue)
+        update.bind(11, id)
         try update.run()
-        return SettlementReceipt(entryID: id, cost: cost, usageEstimated: s.estimated, overLimit: overLimit)
+        return SettlementReceipt(entryID: id, cost: cost, usageEstimated: s.estimated, overLimit: overLimit, flags: flags)
     }
 
-    static func release(_ db: Database, _ id: Int64, error: String?, at date: Date, cache: inout LedgerBatchCache?) throws {
+    static func release(_ db: Database, _ id: Int64, error: String?, at date: Date, cache: inout LedgerBatchCache?, chain: ChainHasher) throws {
         let e = try openEntry(db, id, cache: &cache)
         guard e.status == .reserved || e.status == .expired else {
             throw LedgerError(kind: .alreadyFinished, message: "reservation \(id) is already \(e.status)")
         }
-        if e.status == .reserved { try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache) }
-        try close(db, id, e, as: .released, error: error, now: micros(date))
+        if e.status == .reserved {
+            try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache)
+        } else if e.flags.contains(.chargedAtExpiry) {
+            // The call is known to have cost nothing after all: the estimate charged at expiry is refunded.
+            try adjustWindows(db, e, unreserve: 0, settle: -e.estCost, cache: &cache)
+        }
+        try close(db, id, e, as: .released, error: error, now: micros(date), chain: chain)
     }
 
-    /// Expires one reservation if it is still open; its amount leaves the windows' reserved totals.
+    /// Expires one reservation if it is still open: it is charged at its estimate (moved from the reserved to the
+    /// settled totals), marked estimated and ``EntryFlags/chargedAtExpiry``. Its call may have been answered and billed,
+    /// so the room is never freed; a late settlement or release corrects it.
     /// - Returns: Whether it was open.
-    static func expire(_ db: Database, _ id: Int64, now: Int64, cache: inout LedgerBatchCache?) throws -> Bool {
+    static func expire(_ db: Database, _ id: Int64, now: Int64, cache: inout LedgerBatchCache?, chain: ChainHasher) throws -> Bool {
         cache?.open[id] = nil
         guard let e = try readEntry(db, id), e.status == .reserved else { return false }
-        try adjustWindows(db, e, unreserve: e.estCost, settle: 0, cache: &cache)
-        try close(db, id, e, as: .expired, error: "reservation expired after its time-to-live (its process stopped)", now: now)
+        try adjustWindows(db, e, unreserve: e.estCost, settle: e.estCost, cache: &cache)
+        let flags = e.flags.union(.chargedAtExpiry)
+        let note = "reservation expired after its time-to-live (its process stopped or its settlement failed): charged at its estimate"
+        let seal = sealHash(
+            hash: e.hash, status: .expired, actualIn: e.estIn, actualOut: e.estOut, cached: nil, actualCost: e.estCost, estimated: true,
+            finishedAt: now, overLimit: false, error: note, flags: flags.rawValue, chain: chain)
+        let update = try SQLiteCall(
+            db,
+            """
+            UPDATE entry SET status = 'expired', finished_at = ?, actual_input_tokens = ?, actual_output_tokens = ?, actual_cost = ?,
+                usage_estimated = 1, error = ?, seal = ?, flags = ? WHERE id = ?
+            """)
+        update.bind(1, now)
+        update.bind(2, e.estIn)
+        update.bind(3, e.estOut)
+        update.bind(4, e.estCost)
+        update.bind(5, note)
+        update.bind(6, seal)
+        update.bind(7, flags.rawValue)
+        update.bind(8, id)
+        try update.run()
         return true
     }
 
-    /// Ends an entry without spend (released or expired) and seals it.
-    private static func close(_ db: Database, _ id: Int64, _ e: OpenEntry, as status: EntryStatus, error: String?, now: Int64) throws {
-        let seal = sealHash(hash: e.hash, status: status, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now, overLimit: false, error: error)
-        let update = try SQLiteCall(db, "UPDATE entry SET status = ?, finished_at = ?, error = ?, seal = ? WHERE id = ?")
+    /// Ends an entry without spend (released) and seals it.
+    private static func close(
+        _ db: Database, _ id: Int64, _ e: OpenEntry, as status: EntryStatus, error: String?, now: Int64, chain: ChainHasher
+    ) throws {
+        let seal = sealHash(
+            hash: e.hash, status: status, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now,
+            overLimit: false, error: error, flags: e.flags.rawValue, chain: chain)
+        let update = try SQLiteCall(
+            db,
+            """
+            UPDATE entry SET status = ?, finished_at = ?, error = ?, seal = ?, actual_input_tokens = NULL, actual_output_tokens = NULL,
+                actual_cost = NULL, usage_estimated = 0 WHERE id = ?
+            """)
         update.bind(1, status.rawValue)
         update.bind(2, now)
         update.bind(3, error)
@@ -336,7 +427,7 @@ enum LedgerStore {
 
     static func entryHash(
         id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, dayKey: String, monthKey: String, estIn: Int,
-        estOut: Int, estCost: Int64, critical: Bool, reason: SelectionReason, tags: String, prevHash: String
+        estOut: Int, estCost: Int64, critical: Bool, reason: SelectionReason, tags: String, prevHash: String, chain: ChainHasher
     ) -> String {
         // e1|id|request|attempt|task|tier|model|created|day|month|estIn|estOut|estCost|critical|reason|tags|prev
         var t = ChainText(tag: "e1")
@@ -356,14 +447,15 @@ enum LedgerStore {
         t.add(reason.rawValue)
         t.add(tags)
         t.add(prevHash)
-        return t.hex()
+        return t.hex(chain)
     }
 
     static func sealHash(
         hash: String, status: EntryStatus, actualIn: Int?, actualOut: Int?, cached: Int?, actualCost: Int64?, estimated: Bool, finishedAt: Int64,
-        overLimit: Bool, error: String?
+        overLimit: Bool, error: String?, flags: Int64, chain: ChainHasher
     ) -> String {
-        // s1|hash|status|actualIn|actualOut|cached|actualCost|estimated|finished|overLimit|error  (absent numbers are "-")
+        // s1|hash|status|actualIn|actualOut|cached|actualCost|estimated|finished|overLimit|error  (absent numbers are "-"),
+        // then |flags when any flag is set (so entries sealed before flags existed keep their seals).
         var t = ChainText(tag: "s1")
         t.add(hash)
         t.add(status.rawValue)
@@ -375,7 +467,8 @@ enum LedgerStore {
         t.add(finishedAt)
         t.add(overLimit ? 1 : 0)
         t.add(error ?? "")
-        return t.hex()
+        if flags != 0 { t.add(flags) }
+        return t.hex(chain)
     }
 
     // MARK: - Tags

@@ -36,6 +36,8 @@ public struct VerificationReport: Sendable, Hashable {
     public var firstProblem: Problem?
     /// Whether the ledger is intact.
     public var isIntact: Bool { firstProblem == nil }
+    /// How the chain is hashed: `sha256` (anyone who can write the file can recompute it) or `hmac-sha256` (keyed).
+    public var chainMode: String = "sha256"
 }
 
 extension SQLiteLedger {
@@ -44,6 +46,13 @@ extension SQLiteLedger {
     /// - Returns: The first edited, inserted or deleted entry, or the first window whose totals disagree.
     /// - Throws: ``LedgerError`` when the file cannot be read.
     public func verify() throws -> VerificationReport {
+        let chain = configuration.chain
+        var report = try verifyChain(chain)
+        report.chainMode = chain.mode
+        return report
+    }
+
+    private func verifyChain(_ chain: ChainHasher) throws -> VerificationReport {
         try read { db in
             var prev = LedgerStore.genesisHash
             var checked = 0
@@ -55,7 +64,7 @@ extension SQLiteLedger {
                 sql: """
                     SELECT id, request_id, attempt, task_kind, tier, model, created_at, day_key, month_key, est_input_tokens, est_output_tokens,
                         est_cost, critical, reason, tags, prev_hash, hash, status, actual_input_tokens, actual_output_tokens, cached_input_tokens,
-                        actual_cost, usage_estimated, finished_at, over_limit, error, seal
+                        actual_cost, usage_estimated, finished_at, over_limit, error, seal, flags
                     FROM entry ORDER BY id
                     """)
             while let r = try rows.next() {
@@ -68,7 +77,8 @@ extension SQLiteLedger {
                 let request = ReservationRequest(requestID: r[1], attempt: r[2], taskKind: r[3])
                 let expected = LedgerStore.entryHash(
                     id: id, request: request, tier: Complexity(rawValue: r[4]) ?? .medium, model: r[5], createdAt: r[6], dayKey: r[7], monthKey: r[8],
-                    estIn: r[9], estOut: r[10], estCost: r[11], critical: r[12], reason: SelectionReason(rawValue: r[13]), tags: r[14], prevHash: storedPrev)
+                    estIn: r[9], estOut: r[10], estCost: r[11], critical: r[12], reason: SelectionReason(rawValue: r[13]), tags: r[14], prevHash: storedPrev,
+                    chain: chain)
                 let tierValid = Complexity(rawValue: r[4]) != nil
                 if expected != stored || !tierValid {
                     return .init(entriesChecked: checked, headHash: prev, firstProblem: .init(kind: .edited, entryID: id, detail: "its reservation fields do not match its hash"))
@@ -78,7 +88,7 @@ extension SQLiteLedger {
                 if status != .reserved {
                     let expectedSeal = LedgerStore.sealHash(
                         hash: stored, status: status, actualIn: r[18], actualOut: r[19], cached: r[20], actualCost: r[21], estimated: r[22],
-                        finishedAt: r[23] ?? 0, overLimit: r[24], error: r[25])
+                        finishedAt: r[23] ?? 0, overLimit: r[24], error: r[25], flags: r[27], chain: chain)
                     if seal != expectedSeal {
                         return .init(entriesChecked: checked, headHash: prev, firstProblem: .init(kind: .edited, entryID: id, detail: "its \(status) fields do not match its seal"))
                     }
@@ -89,7 +99,9 @@ extension SQLiteLedger {
                         entriesChecked: checked, headHash: prev,
                         firstProblem: .init(kind: .openFloor, entryID: id, detail: "it is open but below the recorded floor \(floor) of open reservations"))
                 }
-                let settled: Int64 = status == .settled ? (r[21] ?? 0) : 0, reserved: Int64 = status == .reserved ? r[11] : 0
+                // Settled entries count their cost; expired ones what they were charged at expiry (nothing before v3).
+                let settled: Int64 = status == .settled || status == .expired ? (r[21] ?? 0) : 0
+                let reserved: Int64 = status == .reserved ? r[11] : 0
                 if settled != 0 || reserved != 0 {
                     for (period, key) in [("day", r[7] as String), ("month", r[8] as String)] {
                         let old = sums[period]![key] ?? (0, 0)

@@ -51,7 +51,7 @@ final class OpenReservationTracker: Sendable {
 
     /// Expires the reservations whose time-to-live has passed at `now`, inside the caller's write transaction.
     /// - Returns: How many were expired.
-    func reclaim(_ db: Database, now: Int64, cache: inout LedgerBatchCache?) throws -> Int {
+    func reclaim(_ db: Database, now: Int64, cache: inout LedgerBatchCache?, chain: ChainHasher) throws -> Int {
         var scan = try state.withLock { $0.pending ?? $0.committed } ?? Self.load(db)
 
         // Reservations known open at the last check: drop the finished ones.
@@ -73,7 +73,7 @@ final class OpenReservationTracker: Sendable {
 
         var expired = 0
         for (id, _) in scan.open.filter({ $0.value < now }).sorted(by: { $0.key < $1.key }) {
-            if try LedgerStore.expire(db, id, now: now, cache: &cache) { expired += 1 }
+            if try LedgerStore.expire(db, id, now: now, cache: &cache, chain: chain) { expired += 1 }
             scan.open[id] = nil
         }
 

@@ -85,6 +85,8 @@ struct SQLiteCall {
     func bool(_ column: Int32) -> Bool { sqlite3_column_int64(statement, column) != 0 }
     func optionalInt64(_ column: Int32) -> Int64? { sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : int64(column) }
 
+    func optionalText(_ column: Int32) -> String? { sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : text(column) }
+
     func text(_ column: Int32) -> String {
         guard let bytes = sqlite3_column_text(statement, column) else { return "" }
         return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self)

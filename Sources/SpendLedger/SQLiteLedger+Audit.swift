@@ -42,7 +42,9 @@ extension SQLiteLedger {
                 SUM(status = 'settled' AND usage_estimated),
                 SUM(status = 'refused'), SUM(status = 'released'), SUM(status = 'expired'), SUM(status = 'reserved'),
                 COALESCE(SUM(CASE WHEN status = 'reserved' THEN est_cost END), 0),
-                SUM(status = 'settled' AND critical AND over_limit)
+                SUM(status = 'settled' AND critical AND over_limit),
+                COALESCE(SUM(CASE WHEN status = 'expired' THEN actual_cost END), 0),
+                SUM((flags & 1) != 0), SUM((flags & 2) != 0), SUM((flags & 16) != 0), SUM((flags & 8) != 0)
             FROM entry WHERE \(whereSQL) GROUP BY g ORDER BY g
             """
         return try read { db in
@@ -58,15 +60,21 @@ extension SQLiteLedger {
                     group: g, calls: r[1] ?? 0, spend: .init(micros: r[2]), criticalSpend: .init(micros: r[3]), inputTokens: r[4],
                     outputTokens: r[5], estimatedCalls: r[6] ?? 0, refused: r[7] ?? 0, released: r[8] ?? 0, expired: r[9] ?? 0,
                     openReservations: r[10] ?? 0, openReserved: .init(micros: r[11]), overBudgetCritical: r[12] ?? 0,
-                    limit: (limits[g] ?? nil).map(MicroDollars.init(micros:)))
+                    limit: (limits[g] ?? nil).map(MicroDollars.init(micros:)), expiredCharged: .init(micros: r[13]),
+                    overReservation: r[14] ?? 0, usageSuspect: r[15] ?? 0, replyLost: r[16] ?? 0, settledAfterExpiry: r[17] ?? 0)
             }
             var t = AuditRow(
                 group: "total", calls: 0, spend: .zero, criticalSpend: .zero, inputTokens: 0, outputTokens: 0, estimatedCalls: 0, refused: 0,
                 released: 0, expired: 0, openReservations: 0, openReserved: .zero, overBudgetCritical: 0, limit: nil)
             for r in rows {
+                t.expiredCharged = try LedgerStore.checkedSum(t.expiredCharged, r.expiredCharged)
+                t.overReservation += r.overReservation
+                t.usageSuspect += r.usageSuspect
+                t.replyLost += r.replyLost
+                t.settledAfterExpiry += r.settledAfterExpiry
                 t.calls += r.calls
-                t.spend += r.spend
-                t.criticalSpend += r.criticalSpend
+                t.spend = try LedgerStore.checkedSum(t.spend, r.spend)
+                t.criticalSpend = try LedgerStore.checkedSum(t.criticalSpend, r.criticalSpend)
                 t.inputTokens += r.inputTokens
                 t.outputTokens += r.outputTokens
                 t.estimatedCalls += r.estimatedCalls
@@ -74,16 +82,11 @@ extension SQLiteLedger {
                 t.released += r.released
                 t.expired += r.expired
                 t.openReservations += r.openReservations
-                t.openReserved += r.openReserved
+                t.openReserved = try LedgerStore.checkedSum(t.openReserved, r.openReserved)
                 t.overBudgetCritical += r.overBudgetCritical
             }
-            let recorded = try Row.fetchAll(db, sql: "SELECT effective_at, daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id").map { r in
-                RecordedLimits(
-                    effectiveAt: LedgerStore.date(r[0]),
-                    limits: BudgetLimits(daily: (r[1] as Int64?).map(MicroDollars.init(micros:)), monthly: (r[2] as Int64?).map(MicroDollars.init(micros:))),
-                    timeZone: r[3])
-            }
-            return AuditReport(grouping: grouping, rows: rows, totals: t, limits: recorded)
+            let recorded = try LedgerQueries.recordedLimits(db)
+            return AuditReport(grouping: grouping, rows: rows, totals: t, limits: recorded, breaches: try LedgerQueries.breaches(db))
         }
     }
 }

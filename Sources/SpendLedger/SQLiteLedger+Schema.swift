@@ -71,6 +71,34 @@ extension SQLiteLedger {
                         (SELECT MIN(id) FROM entry WHERE status = 'reserved'), (SELECT MAX(id) FROM entry) + 1, 1));
                     """)
         }
+        // The ledger's own state: the limits and zone in force (read by every reservation, so a change by any process
+        // applies to all), the zone history, the chain's mode, and per entry its flags and the limits it was reserved under.
+        m.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE entry ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE entry ADD COLUMN config_id INTEGER;
+                    ALTER TABLE ledger_state ADD COLUMN config_id INTEGER;
+                    ALTER TABLE ledger_state ADD COLUMN daily_limit INTEGER;
+                    ALTER TABLE ledger_state ADD COLUMN monthly_limit INTEGER;
+                    ALTER TABLE ledger_state ADD COLUMN time_zone TEXT;
+                    ALTER TABLE ledger_state ADD COLUMN next_time_zone TEXT;
+                    ALTER TABLE ledger_state ADD COLUMN time_zone_from INTEGER;
+                    ALTER TABLE ledger_state ADD COLUMN chain_mode TEXT NOT NULL DEFAULT 'sha256';
+                    ALTER TABLE ledger_state ADD COLUMN chain_key_check TEXT;
+                    CREATE TABLE budget_zone (
+                        id INTEGER PRIMARY KEY,
+                        recorded_at INTEGER NOT NULL,
+                        effective_at INTEGER NOT NULL,
+                        time_zone TEXT NOT NULL
+                    );
+                    UPDATE ledger_state SET (config_id, daily_limit, monthly_limit, time_zone) =
+                        (SELECT id, daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id DESC LIMIT 1)
+                        WHERE EXISTS (SELECT 1 FROM budget_config);
+                    INSERT INTO budget_zone (recorded_at, effective_at, time_zone)
+                        SELECT 0, -9223372036854775807, time_zone FROM ledger_state WHERE time_zone IS NOT NULL;
+                    """)
+        }
         return m
     }
 }

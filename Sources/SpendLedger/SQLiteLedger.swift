@@ -14,44 +14,81 @@ import Synchronization
 public struct SQLiteLedger: BudgetLedger {
     /// How a ledger enforces budgets and reclaims abandoned reservations.
     public struct Configuration: Sendable {
-        /// The limits enforced for non-critical calls.
-        public var limits: BudgetLimits
-        /// The calendar (time zone) of the windows. UTC by default.
-        public var calendar: BudgetCalendar
-        /// How long a reservation may stay open before it is taken for abandoned (its process crashed) and expired.
-        /// Longer than the slowest call you make.
+        /// What to do when ``calendar`` names another zone than the one the ledger's windows follow.
+        public struct TimeZoneChange: Sendable, Hashable {
+            enum Base: Sendable, Hashable { case refuse, fromNextDay }
+            let base: Base
+            /// Refuse to open (``LedgerError/Kind/timeZoneMismatch``): the zone is fixed when the ledger is created.
+            public static let refuse = TimeZoneChange(base: .refuse)
+            /// Record the change, effective from the start of the next day in the current zone, so no window is
+            /// counted in two zones at once.
+            public static let fromNextDay = TimeZoneChange(base: .fromNextDay)
+        }
+
+        /// Limits to set for non-critical calls, or `nil` to keep the ones the ledger records (a new ledger: none).
+        ///
+        /// The limits are the ledger's state: every reservation of every process reads the ones in force. Setting
+        /// other limits records the change with its time (shown by the audit); it applies to every process at once.
+        public var limits: BudgetLimits?
+        /// The zone of the windows, or `nil` for the ledger's own. A new ledger fixes it (UTC when `nil`); on an
+        /// existing one another zone is refused unless ``timeZoneChange`` is ``TimeZoneChange/fromNextDay``.
+        public var calendar: BudgetCalendar?
+        /// Whether another ``calendar`` than the ledger's is refused or scheduled (refused by default).
+        public var timeZoneChange: TimeZoneChange
+        /// How long a reservation may stay open before it is taken for abandoned and charged at its estimate;
+        /// a reservation whose ``ReservationRequest/callDeadline`` is longer lives that long instead.
         public var reservationTimeToLive: Duration
         /// How long a write (or opening) waits for another process's lock (SQLite's write lock, the write gate, the open
         /// lock) before failing with ``LedgerError/Kind/locked``.
         public var busyTimeout: Duration
         /// `PRAGMA synchronous = FULL` (durable at every commit) instead of WAL's default NORMAL.
         public var synchronousFull: Bool
-        /// Whether opening records ``limits`` and the zone as the configuration in force (off for read-only reports).
+        /// Whether opening records ``limits`` and ``calendar`` (off for reports, which only read).
         public var recordsLimits: Bool
+        /// Open for reading only: nothing is written (no migration unless one is needed, no expiry, no lock file),
+        /// and a missing file is ``LedgerError/Kind/notFound``. Writes fail with ``LedgerError/Kind/readOnly``.
+        public var readOnly: Bool
+        /// The secret of an HMAC-SHA256 hash chain (from ``LedgerChainKey/fromEnvironment(_:)``), or `nil` for a plain
+        /// SHA-256 chain. Fixed when the ledger is created: a keyed ledger refuses to open without its key (or with
+        /// another), a plain one refuses a key.
+        public var chainKey: LedgerChainKey?
+        /// Run SQLite's `PRAGMA quick_check` when opening for writing, and refuse a damaged ledger
+        /// (``LedgerError/Kind/corrupt``) before writing into it. Its cost grows with the file (about 1 s per GB).
+        public var checksIntegrityAtOpen: Bool
 
         /// Creates a configuration.
         public init(
-            limits: BudgetLimits = .unlimited, calendar: BudgetCalendar = BudgetCalendar(),
+            limits: BudgetLimits? = nil, calendar: BudgetCalendar? = nil, timeZoneChange: TimeZoneChange = .refuse,
             reservationTimeToLive: Duration = .seconds(15 * 60), busyTimeout: Duration = .seconds(10), synchronousFull: Bool = false,
-            recordsLimits: Bool = true
+            recordsLimits: Bool = true, readOnly: Bool = false, checksIntegrityAtOpen: Bool = true, chainKey: LedgerChainKey? = nil
         ) {
+            self.chainKey = chainKey
             self.recordsLimits = recordsLimits
             self.limits = limits
             self.calendar = calendar
+            self.timeZoneChange = timeZoneChange
             self.reservationTimeToLive = reservationTimeToLive
             self.busyTimeout = busyTimeout
             self.synchronousFull = synchronousFull
+            self.readOnly = readOnly
+            self.checksIntegrityAtOpen = checksIntegrityAtOpen
         }
+
+        /// How the chain is hashed.
+        var chain: ChainHasher { ChainHasher(key: chainKey) }
     }
 
     /// The file, or `nil` for an in-memory ledger.
     public let path: String?
     /// The configuration in force.
     public let configuration: Configuration
-    /// The limits this ledger enforces.
-    public var limits: BudgetLimits { configuration.limits }
-    /// The calendar its windows follow.
-    public var calendar: BudgetCalendar { configuration.calendar }
+    /// The limits in force when the ledger was opened (reservations read the ones in force at each call).
+    public var limits: BudgetLimits { windowCache.opened.withLock { $0.limits } }
+    /// The calendar the windows followed when the ledger was opened.
+    public var calendar: BudgetCalendar {
+        let zone = windowCache.opened.withLock { $0.zone } ?? "UTC"
+        return (try? windowCache.calendar(zone)) ?? BudgetCalendar()
+    }
 
     let writer: any DatabaseWriter
     /// Queues writers of several processes fairly (`nil` in memory).
@@ -63,19 +100,42 @@ public struct SQLiteLedger: BudgetLedger {
     /// Opens (creating if needed) a ledger file, migrates it and reclaims expired reservations.
     ///
     /// Safe when several processes open the same file at once: opening and migrating happen under an exclusive
-    /// lock on `PATH.lock`. The file, its WAL and its lock file are created with mode 0600.
+    /// lock on `PATH.lock`. The file, its WAL and its lock file are created with mode 0600. A new ledger records
+    /// its limits and fixes its zone; an existing one keeps its own unless the configuration changes them.
     /// - Parameters:
     ///   - path: The SQLite file.
     ///   - configuration: Limits, calendar and timeouts.
-    ///   - now: The current time, for reclaiming expired reservations.
+    ///   - now: The current time, for reclaiming expired reservations and dating a change of limits.
     ///   - logger: Where to log (debug only); `nil` is silent.
-    /// - Throws: ``LedgerError`` (`notALedger`, `corrupt`, `readOnly`, `locked`, `newerSchema`, `cannotOpen`).
+    /// - Throws: ``LedgerError`` (`notALedger`, `notAFile`, `notFound`, `corrupt`, `readOnly`, `locked`, `newerSchema`,
+    ///   `cannotOpen`, `timeZoneMismatch`, `ioError`).
     public init(path: String, configuration: Configuration = .init(), now: Date = Date(), logger: Logger? = nil) throws {
         try configuration.validate()
+        try LedgerFile.check(path, mustExist: configuration.readOnly)
+        if configuration.readOnly {
+            let pool: DatabasePool
+            do {
+                var grdb = Self.grdbConfiguration(configuration)
+                grdb.readonly = true
+                pool = try DatabasePool(path: path, configuration: grdb)
+                let migrated = try pool.read { db in try Self.migrator.hasCompletedMigrations(db) }
+                if !migrated {
+                    // An older ledger: upgrade it once with write access, then read.
+                    _ = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, checksIntegrityAtOpen: false), now: now)
+                }
+            } catch {
+                throw Self.map(error, path: path)
+            }
+            try self.init(writer: pool, gate: nil, path: path, configuration: configuration, now: now, logger: logger)
+            return
+        }
         let lock = try FileLock(path: path + ".lock", timeout: configuration.busyTimeout)
         try createPrivateFileIfMissing(path)
         let pool: DatabasePool
         do {
+            // Before the pool: opening one writes (GRDB makes SQLite create the WAL index), and a damaged file must
+            // not be written at all.
+            if configuration.checksIntegrityAtOpen { try Self.quickCheck(path) }
             pool = try DatabasePool(path: path, configuration: Self.grdbConfiguration(configuration))
         } catch {
             throw Self.map(error, path: path)
@@ -104,6 +164,12 @@ public struct SQLiteLedger: BudgetLedger {
         self.windowCache = WindowCacheBox()
         self.openReservations = OpenReservationTracker()
         do {
+            if configuration.readOnly {
+                let state = try writer.read { db in try LedgerState.read(db) }
+                try Self.checkChainKey(state, configuration.chainKey, path: path)
+                windowCache.opened.withLock { $0 = state }
+                return
+            }
             let migrator = Self.migrator
             let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
@@ -116,14 +182,88 @@ public struct SQLiteLedger: BudgetLedger {
                 try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             }
             // The caller holds the open lock, which is the gate's file: this one write goes ungated.
+            let windowCache = self.windowCache
             let reclaimed = try write(gated: false) { db in
-                if configuration.recordsLimits { try LedgerStore.recordConfiguration(db, configuration, at: now) }
+                try Self.checkChain(db, configuration.chainKey, path: path)
+                if configuration.recordsLimits {
+                    try Self.applyConfiguration(db, configuration, at: LedgerStore.micros(now), calendars: windowCache, path: path)
+                }
+                windowCache.opened.withLock { $0 = (try? LedgerState.read(db)) ?? $0 }
                 var noCache: LedgerBatchCache?
-                return try openReservations.reclaim(db, now: LedgerStore.micros(now), cache: &noCache)
+                return try openReservations.reclaim(db, now: LedgerStore.micros(now), cache: &noCache, chain: configuration.chain)
             }
             logger?.debug("ledger opened", metadata: ["path": "\(path ?? ":memory:")", "reclaimed": "\(reclaimed)"])
         } catch {
             throw Self.map(error, path: path)
+        }
+    }
+
+    /// Runs `PRAGMA quick_check` on a read-only connection of its own.
+    private static func quickCheck(_ path: String) throws {
+        var attributes = stat()
+        guard stat(path, &attributes) == 0, attributes.st_size > 0 else { return }
+        var config = GRDB.Configuration()
+        config.readonly = true
+        let result = try DatabaseQueue(path: path, configuration: config).read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+        if result != ["ok"] {
+            throw LedgerError(
+                kind: .corrupt, path: path,
+                message: "the ledger is damaged (SQLite's quick_check: \(result.prefix(3).joined(separator: "; "))); nothing was written to it")
+        }
+    }
+
+    /// Fixes a new ledger's chain mode, and checks an existing one's against the key given.
+    private static func checkChain(_ db: Database, _ key: LedgerChainKey?, path: String?) throws {
+        let state = try LedgerState.read(db)
+        let empty = try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM (SELECT 1 FROM entry LIMIT 1)") == 0
+        if empty, state.chainMode == "sha256", state.chainKeyCheck == nil, let key {
+            try db.execute(sql: "UPDATE ledger_state SET chain_mode = 'hmac-sha256', chain_key_check = ? WHERE id = 1", arguments: [key.check])
+            return
+        }
+        try checkChainKey(state, key, path: path)
+    }
+
+    static func checkChainKey(_ state: LedgerState, _ key: LedgerChainKey?, path: String?) throws {
+        switch (state.chainMode, key) {
+        case ("hmac-sha256", nil):
+            throw LedgerError(
+                kind: .chainKey, path: path,
+                message: "the ledger's hash chain is keyed (HMAC-SHA256): set \(LedgerChainKey.environmentVariable) or \(LedgerChainKey.fileEnvironmentVariable)")
+        case ("hmac-sha256", let key?) where key.check != state.chainKeyCheck:
+            throw LedgerError(kind: .chainKey, path: path, message: "the ledger chain key is not the one this ledger was created with")
+        case ("sha256", .some):
+            throw LedgerError(
+                kind: .chainKey, path: path,
+                message: "the ledger's hash chain is not keyed (it was created without a key); unset \(LedgerChainKey.environmentVariable)")
+        default: return
+        }
+    }
+
+    /// Records what the configuration sets: a new ledger's limits and zone, or an explicit change of either.
+    private static func applyConfiguration(
+        _ db: Database, _ c: Configuration, at now: Int64, calendars: WindowCacheBox, path: String?
+    ) throws {
+        let state = try LedgerState.read(db)
+        if state.isNew {
+            let zone = c.calendar?.zoneName ?? "UTC"
+            try LedgerState.fixZone(db, zone, at: now)
+            _ = try LedgerState.recordLimits(db, c.limits ?? state.limits, zone: zone, at: now)
+            return
+        }
+        let current = state.zone(at: now)
+        if let wanted = c.calendar?.zoneName, wanted != current, wanted != state.nextZone {
+            guard c.timeZoneChange == .fromNextDay else {
+                throw LedgerError(
+                    kind: .timeZoneMismatch, path: path,
+                    message: "the ledger's budget windows follow \(current), fixed when it was created; \(wanted) was asked for. "
+                        + "Leave the zone out to use the ledger's, or change it explicitly (bats budget --tz \(wanted) --change-time-zone), "
+                        + "which takes effect from the next day")
+            }
+            let from = LedgerStore.micros(try calendars.calendar(current).day(containing: LedgerStore.date(now)).end)
+            try LedgerState.scheduleZone(db, wanted, from: from, state: state, at: now)
+        }
+        if let limits = c.limits, limits != state.limits {
+            _ = try LedgerState.recordLimits(db, limits, zone: current, at: now)
         }
     }
 
@@ -175,12 +315,12 @@ public struct SQLiteLedger: BudgetLedger {
     ///
     /// The ledger's writes are never cancelled half-way: once started they commit or roll back.
     public func reserveNow(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
-        let w = windows(for: date)
         let expiring = windowCache.shouldCheckExpired(at: date) ? openReservations : nil
         return try write { db in
             var noCache: LedgerBatchCache?
             return try LedgerStore.reserve(
-                db, request, at: date, windows: w, configuration: configuration, expiring: expiring, cache: &noCache, choose: choose)
+                db, request, at: date, windows: { try windows(for: date, zone: $0) }, configuration: configuration, expiring: expiring,
+                cache: &noCache, choose: choose)
         }
     }
 
@@ -188,7 +328,7 @@ public struct SQLiteLedger: BudgetLedger {
     public func settleNow(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt {
         try write { db in
             var noCache: LedgerBatchCache?
-            return try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &noCache)
+            return try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &noCache, chain: configuration.chain)
         }
     }
 
@@ -196,18 +336,30 @@ public struct SQLiteLedger: BudgetLedger {
     public func releaseNow(_ reservationID: Int64, error: String?, at date: Date) throws {
         try write { db in
             var noCache: LedgerBatchCache?
-            try LedgerStore.release(db, reservationID, error: error, at: date, cache: &noCache)
+            try LedgerStore.release(db, reservationID, error: error, at: date, cache: &noCache, chain: configuration.chain)
         }
     }
 
     /// ``snapshot(at:)`` without suspending.
+    ///
+    /// A read-only ledger reclaims nothing: a reservation past its time-to-live still shows as reserved (the same
+    /// amount it would be charged).
     public func snapshotNow(at date: Date) throws -> BudgetSnapshot {
-        let w = windows(for: date)
-        return try write { db in
+        func body(_ db: Database, reclaim: Bool) throws -> BudgetSnapshot {
             var noCache: LedgerBatchCache?
-            _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache)
-            return try LedgerStore.snapshot(db, windows: w, limits: configuration.limits, cache: &noCache)
+            if reclaim { _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache, chain: configuration.chain) }
+            let state = try LedgerState.read(db)
+            let w = try windows(for: date, zone: state.zone(at: LedgerStore.micros(date)))
+            return try LedgerStore.snapshot(db, windows: w, limits: state.limits, cache: &noCache)
         }
+        if configuration.readOnly { return try read { db in try body(db, reclaim: false) } }
+        return try write { db in try body(db, reclaim: true) }
+    }
+
+    /// The zone the windows follow at `date` (after a scheduled change, the new one).
+    /// - Throws: ``LedgerError``.
+    public func timeZone(at date: Date) throws -> String {
+        try read { db in try LedgerState.read(db).zone(at: LedgerStore.micros(date)) }
     }
 
     /// Expires reservations older than their time-to-live and frees their amounts.
@@ -216,7 +368,7 @@ public struct SQLiteLedger: BudgetLedger {
     public func reclaimExpired(at date: Date) throws -> Int {
         try write { db in
             var noCache: LedgerBatchCache?
-            return try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache)
+            return try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache, chain: configuration.chain)
         }
     }
 
@@ -239,12 +391,17 @@ public struct SQLiteLedger: BudgetLedger {
 
     // MARK: - Internals
 
-    func windows(for date: Date) -> (day: BudgetCalendar.Window, month: BudgetCalendar.Window) {
-        windowCache.cache.withLock { $0.windows(for: date, calendar: configuration.calendar) }
+    func windows(for date: Date, zone: String) throws -> LedgerStore.Windows {
+        let calendar = try windowCache.calendar(zone)
+        return windowCache.cache.withLock { $0.windows(for: date, calendar: calendar) }
     }
 
     /// One IMMEDIATE write transaction, behind the cross-process ``WriteGate`` when the ledger is a file and `gated`.
     func write<T>(gated: Bool = true, _ body: (Database) throws -> T) throws -> T {
+        if configuration.readOnly {
+            throw LedgerError(kind: .readOnly, path: path, message: "the ledger was opened read-only")
+        }
+        if let damage = windowCache.damage.withLock({ $0 }) { throw damage }
         do {
             return try writer.writeWithoutTransaction { db in
                 func transaction() throws -> T {
@@ -264,7 +421,12 @@ public struct SQLiteLedger: BudgetLedger {
                 guard let gate, gated else { return try transaction() }
                 return try gate.withLock(timeout: configuration.busyTimeout, transaction)
             }
-        } catch { throw Self.map(error, path: path) }
+        } catch {
+            let mapped = Self.map(error, path: path)
+            // Never write again into a ledger found damaged.
+            if let e = mapped as? LedgerError, e.kind == .corrupt || e.kind == .notALedger { windowCache.damage.withLock { $0 = e } }
+            throw mapped
+        }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
@@ -289,9 +451,16 @@ public struct SQLiteLedger: BudgetLedger {
         case .SQLITE_CORRUPT:
             return LedgerError(kind: .corrupt, path: path, sqliteCode: code.rawValue, message: "the database is damaged: \(message)")
         case .SQLITE_READONLY:
+            if e.extendedResultCode == .SQLITE_READONLY_DBMOVED {
+                return LedgerError(
+                    kind: .ioError, path: path, sqliteCode: e.extendedResultCode.rawValue,
+                    message: "the ledger file was moved or deleted while it was open; nothing more can be written to it")
+            }
             return LedgerError(kind: .readOnly, path: path, sqliteCode: code.rawValue, message: "the ledger is read-only: \(message)")
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return LedgerError(kind: .locked, path: path, sqliteCode: code.rawValue, message: "the ledger is locked by another process or connection: \(message)")
+        case .SQLITE_IOERR, .SQLITE_FULL:
+            return LedgerError(kind: .ioError, path: path, sqliteCode: e.extendedResultCode.rawValue, message: ioErrorText(e, message: message))
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
             return LedgerError(kind: .cannotOpen, path: path, sqliteCode: code.rawValue, message: "cannot open the ledger: \(message)")
         default:
@@ -300,9 +469,28 @@ public struct SQLiteLedger: BudgetLedger {
     }
 }
 
+extension SQLiteLedger {
+    /// Says what an I/O error under the ledger most likely was, in words.
+    static func ioErrorText(_ e: DatabaseError, message: String) -> String {
+        if e.resultCode == .SQLITE_FULL { return "the disk is full: nothing more can be written to the ledger (\(message))" }
+        switch e.extendedResultCode {
+        case .SQLITE_IOERR_SHORT_READ, .SQLITE_IOERR_READ:
+            return "reading the ledger failed: its file, WAL or shared-memory file was deleted, truncated or replaced while it was open (\(message))"
+        case .SQLITE_IOERR_WRITE, .SQLITE_IOERR_FSYNC, .SQLITE_IOERR_TRUNCATE:
+            return "writing the ledger failed: the disk is full or failing, or the file was removed while open (\(message))"
+        case .SQLITE_IOERR_SHMOPEN, .SQLITE_IOERR_SHMSIZE, .SQLITE_IOERR_SHMMAP, .SQLITE_IOERR_SHMLOCK:
+            return "the ledger's shared-memory file (-shm) cannot be used: it was deleted or its folder is not writable (\(message))"
+        case .SQLITE_IOERR_LOCK, .SQLITE_IOERR_RDLOCK, .SQLITE_IOERR_UNLOCK:
+            return "the ledger's file locks failed (a network file system without locks?) (\(message))"
+        default:
+            return "an I/O error under the ledger: the file, its WAL or the disk failed while it was open (\(message))"
+        }
+    }
+}
+
 extension SQLiteLedger.Configuration {
     func validate() throws {
-        try limits.validate()
+        try limits?.validate()
         guard reservationTimeToLive > .zero else {
             throw LedgerError(kind: .invalidConfiguration, message: "reservation time-to-live must be positive")
         }
@@ -312,6 +500,19 @@ extension SQLiteLedger.Configuration {
 
 final class WindowCacheBox: Sendable {
     let cache = Mutex(WindowCache())
+    /// The state read when the ledger was opened (for ``SQLiteLedger/limits`` and ``SQLiteLedger/calendar``).
+    let opened = Mutex(LedgerState(limits: .unlimited, chainMode: "sha256"))
+    /// Set when a write found the file damaged: every later write is refused.
+    let damage = Mutex<LedgerError?>(nil)
+    private let calendars = Mutex<[String: BudgetCalendar]>([:])
+
+    /// The calendar of a zone, made once.
+    func calendar(_ zone: String) throws -> BudgetCalendar {
+        if let c = calendars.withLock({ $0[zone] }) { return c }
+        let c = try BudgetCalendar(timeZoneIdentifier: zone)
+        calendars.withLock { $0[zone] = c }
+        return c
+    }
     /// The last time (µs) a reservation looked for expired reservations.
     private let lastExpiryCheck = Mutex(Int64.min)
 
@@ -367,8 +568,9 @@ public struct LedgerBatch {
     public mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws
         -> ReservationOutcome
     {
-        try LedgerStore.reserve(
-            db, request, at: date, windows: ledger.windows(for: date), configuration: ledger.configuration,
+        let ledger = self.ledger
+        return try LedgerStore.reserve(
+            db, request, at: date, windows: { try ledger.windows(for: date, zone: $0) }, configuration: ledger.configuration,
             expiring: ledger.windowCache.shouldCheckExpired(at: date) ? ledger.openReservations : nil, cache: &cache, choose: choose)
     }
 
@@ -376,12 +578,12 @@ public struct LedgerBatch {
     /// - Returns: Whether a critical call pushed a window over its limit (the entry is not read back).
     @discardableResult
     public mutating func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> Bool {
-        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache).overLimit
+        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, chain: ledger.configuration.chain).overLimit
     }
 
     /// Releases, as ``SQLiteLedger/release(_:error:at:)``, inside the batch.
     public mutating func release(_ reservationID: Int64, error: String?, at date: Date) throws {
-        try LedgerStore.release(db, reservationID, error: error, at: date, cache: &cache)
+        try LedgerStore.release(db, reservationID, error: error, at: date, cache: &cache, chain: ledger.configuration.chain)
     }
 }
 

@@ -106,7 +106,8 @@ struct CLITests {
 
         let budget = try BATSBinary.run(["budget", "--ledger", ledger, "--format", "json", "--at", "2026-10-02T20:00:00Z"])
         #expect(budget.status == 0, "\(budget.stderr)")
-        #expect(budget.stdout.contains("\"limit_usd\":0.500000"))
+        // Dollars are exact JSON numbers (a Decimal, so trailing zeros are dropped: 0.5, not 0.500000).
+        #expect(budget.stdout.contains("\"limit_usd\":0.5,"))
 
         let bad = try BATSBinary.run(["budget", "--ledger", ledger, "--tz", "Nowhere/Land"])
         #expect(bad.status == 64 && bad.stderr.contains("unknown time zone"))

@@ -31,7 +31,7 @@ struct CrashTests {
             var random = SeededGenerator(seed: seed)
             let delay = random.uniform(in: 300...1_200)
             let args = MultiProcessTests.simulate(
-                path, seed: Int(seed), tasks: 1_000_000, concurrency: 64, daily: "5", extra: ["--reservation-ttl", "2"])
+                path, seed: Int(seed), tasks: 1_000_000, concurrency: 64, daily: "5", extra: ["--reservation-ttl", "2", "--request-timeout-ms", "1000", "--settle-deadline-ms", "500"])
             let out = dir.appendingPathComponent("kill\(seed)")
             let p = try BATSChild.start(args, output: out)
             try await Task.sleep(for: .milliseconds(delay))
@@ -54,8 +54,9 @@ struct CrashTests {
         #expect(kept.count > 0, "the child never settled anything before being killed")
         #expect(sawOpenReservations, "no kill left a reservation open; the test did not exercise reclaiming")
 
-        // Past the time-to-live, reopening reclaims every abandoned reservation.
-        let later = try LedgerInvariants.open(path, now: Date().addingTimeInterval(5))
+        // Past the time-to-live (and the calls' own deadline: 1 s + 0.5 s + 5 s), reopening reclaims every abandoned
+        // reservation, charged at its estimate.
+        let later = try LedgerInvariants.open(path, now: Date().addingTimeInterval(10))
         #expect(try later.entries(status: .reserved).isEmpty)
         #expect(!(try later.entries(status: .expired)).isEmpty)
         try LedgerInvariants.expectHolds(later)

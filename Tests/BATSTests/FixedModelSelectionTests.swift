@@ -77,15 +77,15 @@ struct FixedModelSelectionTests {
         let selector = Self.selector()
         // 100,000 × $0.02/M = $0.002; × 1.05 = $0.0021.
         let e = try selector.fixedModelCall(Self.embedding, kind: .embedding, inputTokens: 100_000)
-        #expect(selector.estimate(e) == MicroDollars(micros: 2_100) && e.tier == .simple)
+        #expect(try selector.estimate(e) == MicroDollars(micros: 2_100) && e.tier == .simple)
         let one = try selector.fixedModelCall(Self.embedding, kind: .embedding, inputTokens: 1)
-        #expect(selector.estimate(one) == MicroDollars(micros: 1))
+        #expect(try selector.estimate(one) == MicroDollars(micros: 1))
         let s = selector.select(e, budget: .unlimited)
         #expect(s.model == Self.embedding && s.inputTokens == 100_000 && s.estimate == MicroDollars(micros: 2_100))
         // 3 images: 3 × $0.04 × 1.05 = $0.126; negative counts are 0.
-        #expect(selector.estimate(try selector.fixedModelCall(Self.image, kind: .image, inputTokens: 0, images: 3)) == MicroDollars(micros: 126_000))
+        #expect(try selector.estimate(try selector.fixedModelCall(Self.image, kind: .image, inputTokens: 0, images: 3)) == MicroDollars(micros: 126_000))
         let negative = try selector.fixedModelCall(Self.image, kind: .image, inputTokens: -5, images: -2)
-        #expect(negative.inputTokens == 0 && negative.images == 0 && selector.estimate(negative) == .zero)
+        #expect(try negative.inputTokens == 0 && negative.images == 0 && selector.estimate(negative) == .zero)
     }
 
     struct BadCall: Sendable, CustomTestStringConvertible {

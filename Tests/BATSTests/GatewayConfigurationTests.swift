@@ -129,7 +129,7 @@ struct GatewayUnitTests {
         #expect(r.choices[1].message.toolCalls == [ToolCall(id: "c1", function: .init(name: "f", arguments: "{\"x\":1}"))])
         #expect(r.choices[1].message.content == nil)
         #expect(r.usage?.totalTokens == 7)
-        #expect(acc.receivedTextBytes == 5 + 7)
+        #expect(acc.receivedTextBytes == 5 + 7 + 1)  // text, arguments and the tool name "f"
     }
 
     @Test func emptyStreamGivesAnEmptyResponseWithoutUsage() {

@@ -104,6 +104,29 @@ struct GeneratorTests {
         #expect(throws: ReplayError.self) { try TradingWorkloadGenerator(configuration: .init(startDate: "2026-13-01")) }
     }
 
+    @Test(
+        "dates whose timestamps do not fit in 64-bit nanoseconds are an invalidArgument error, not a trap",
+        arguments: [("9999-12-31", 5), ("0001-01-01", 5), ("1677-09-21", 1), ("2262-04-11", 1), ("2262-03-20", 30), ("2026-02-30", 1)])
+    func outOfRange(start: String, days: Int) {
+        #expect {
+            try TradingWorkloadGenerator(configuration: .init(days: days, startDate: start))
+        } throws: { error in
+            (error as? ReplayError)?.code == .invalidArgument && "\(error)".contains(start)
+        }
+    }
+
+    @Test("the first and last supported days generate, with every timestamp in range")
+    func edgesOfRange() throws {
+        for (start, first, last) in [("1677-09-22", "1677-09-22", "1677-09-23"), ("2262-04-07", "2262-04-07", "2262-04-10")] {
+            let g = try TradingWorkloadGenerator(configuration: .init(days: 2, startDate: start, skipHolidays: false))
+            let tasks = Array(g)
+            #expect(!tasks.isEmpty)
+            #expect(tasks.allSatisfy { (first...last).contains(String($0.timestampString.prefix(10))) })
+        }
+        let g = try TradingWorkloadGenerator(configuration: .init(days: 1))
+        #expect(g.tasks(on: "9999-12-31") == nil && g.tasks(on: "0001-01-01") == nil && g.tasks(on: "2026-10-01")?.isEmpty == false)
+    }
+
     @Test("the seeded generator matches the published SplitMix64 sequence and is uniform")
     func seededGenerator() {
         var state: UInt64 = 0

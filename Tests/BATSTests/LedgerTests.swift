@@ -213,21 +213,24 @@ struct LedgerFileTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("ledger.sqlite").path
         let id: Int64
+        let other: MicroDollars
         do {
             let l = try SQLiteLedger(path: path, configuration: config(), now: t0)
             id = try #require(F.reservation(try F.reserve(l, .complex, at: t0))).id
-            _ = try F.reserve(l, .simple, at: t0)
+            other = try #require(F.reservation(try F.reserve(l, .simple, at: t0))).selection.estimate
         }
         // Before the TTL: still held.
         let early = try SQLiteLedger(path: path, configuration: config(), now: t0.addingTimeInterval(30))
         #expect(try early.snapshotNow(at: t0.addingTimeInterval(30)).daily.reserved > .zero)
-        // Reading a window after the TTL reclaims.
-        #expect(try early.snapshotNow(at: t0.addingTimeInterval(61)).daily.reserved == .zero)
-        #expect(try early.entry(id: id)?.status == .expired)
-        // A late settlement of an expired reservation still records the cost once.
+        // Reading a window after the TTL reclaims: both are charged at their estimates, never freed.
+        let expired = try early.snapshotNow(at: t0.addingTimeInterval(61))
+        #expect(expired.daily.reserved == .zero)
+        let charged = try #require(try early.entry(id: id))
+        #expect(charged.status == .expired && expired.daily.settled == charged.estimatedCost + other)
+        // A late settlement of an expired reservation replaces its estimate with the cost, once.
         _ = try early.settleNow(id, Settlement(inputTokens: 1, outputTokens: 1, cost: MicroDollars(micros: 123)), at: t0.addingTimeInterval(62))
         let s = try early.snapshotNow(at: t0.addingTimeInterval(63))
-        #expect(s.daily.settled == MicroDollars(micros: 123) && s.daily.reserved == .zero)
+        #expect(s.daily.settled == MicroDollars(micros: 123) + other && s.daily.reserved == .zero)
         // Opening reclaims too.
         _ = try F.reserve(early, .simple, at: t0.addingTimeInterval(100))
         let reopened = try SQLiteLedger(path: path, configuration: config(), now: t0.addingTimeInterval(200))
@@ -258,9 +261,12 @@ struct LedgerFileTests {
             _ = try b.reserve(ReservationRequest(requestID: "late"), at: t0.addingTimeInterval(200)) { F.selector.select(t, budget: $0) }
         }
         let late = try #require(try l.entries(status: .reserved).first)
-        #expect(try l.entries(status: .expired).count == 10)
+        let expired = try l.entries(status: .expired)
+        #expect(expired.count == 10)
+        // Expired reservations are charged at their estimates.
+        let charged = try MicroDollars.sum(expired.map(\.estimatedCost))
         let s = try l.snapshotNow(at: t0.addingTimeInterval(201))
-        #expect(s.daily.settled == settled && s.daily.reserved == late.estimatedCost)
+        #expect(s.daily.settled == settled + charged && s.daily.reserved == late.estimatedCost)
         #expect(try l.verify().isIntact)
     }
 

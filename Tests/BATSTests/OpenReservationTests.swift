@@ -112,8 +112,11 @@ struct OpenReservationTests {
         try probe.exec(
             """
             DROP TABLE ledger_state;
+            DROP TABLE budget_zone;
+            ALTER TABLE entry DROP COLUMN flags;
+            ALTER TABLE entry DROP COLUMN config_id;
             CREATE INDEX entry_open ON entry(expires_at) WHERE status = 'reserved';
-            DELETE FROM grdb_migrations WHERE identifier = 'v2';
+            DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3');
             """)
         let upgraded = try SQLiteLedger(path: path, configuration: config(), now: t0.addingTimeInterval(1))
         #expect(try probe.int("SELECT open_floor FROM ledger_state") == open[0])

@@ -116,7 +116,7 @@ struct ReplayTests {
         let small = dir.appendingPathComponent("small.jsonl")
         try Data(lines.utf8).write(to: small)
         let (r, _) = try Self.replay(small, ledgerIn: dir)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.json().utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(try r.json().utf8)) as? [String: Any])
         for key in [
             "tasks", "by_tier", "by_model", "cost_usd", "baseline_opus_only_usd", "baseline_no_budget_usd", "savings_vs_opus", "days", "months",
             "downgrades", "refusals", "provider_fallbacks", "retries", "critical_total", "critical_on_opus", "tasks_per_second",
@@ -124,7 +124,9 @@ struct ReplayTests {
         ] {
             #expect(object[key] != nil, "missing \(key)")
         }
-        #expect(r.json().contains("\"cost_usd\":\(r.cost.decimalString)"))
+        // Money is exact to the micro-dollar: decoded as a Decimal, the number is the amount itself.
+        struct Money: Decodable { var cost_usd: Decimal }
+        #expect(try JSONDecoder().decode(Money.self, from: Data(try r.json().utf8)).cost_usd == r.cost.decimalValue)
         let day = try #require((object["days"] as? [[String: Any]])?.first)
         for key in ["date", "spend_usd", "non_critical_spend_usd", "critical_spend_usd", "limit_usd", "over_budget"] {
             #expect(day[key] != nil, "missing days[].\(key)")

@@ -14,6 +14,7 @@ struct SecurityTests {
 
     enum Path: String, CaseIterable, Sendable {
         case unauthorized, rateLimited, serverError, garbage, htmlOK, noChoices, cutStream, connectionRefused
+        case requestIDEcho, upperCasedKey, lowerCasedKey, splitKey, keyWithSeparators, bearerInRequestID
     }
 
     static func response(_ p: Path) -> ScriptedResponse? {
@@ -30,6 +31,16 @@ struct SecurityTests {
                 #"data: {"id":"x","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"\#(key)"}}]}"# + "\n\ndata: {\"id\":\"x\",\"cho",
                 closeAfterBytes: 200)
         case .connectionRefused: return nil
+        case .requestIDEcho: return .error(status: 429, message: "Rate limit reached", code: "rate_limit_exceeded", headers: [("x-request-id", key)])
+        case .upperCasedKey: return .error(status: 500, message: "Internal error for key \(key.uppercased())", type: key.uppercased())
+        case .lowerCasedKey: return .error(status: 503, message: "Overloaded", code: key.lowercased())
+        case .splitKey:
+            return .error(status: 502, message: "key begins \(key.prefix(16)) … and, later, ends \(key.dropFirst(16))")
+        case .keyWithSeparators:
+            let spaced = "\(key.prefix(10)) \(key.dropFirst(10).prefix(9))\n\(key.dropFirst(19).prefix(6))-\(key.dropFirst(25))"
+            return .html("<html><body>refused: \(spaced)</body></html>", status: 503)
+        case .bearerInRequestID:
+            return .error(status: 500, message: "oops", headers: [("x-request-id", "Bearer \(key)")])
         }
     }
 
@@ -86,10 +97,96 @@ struct SecurityTests {
         #expect(!recorder.entries.isEmpty, "the failing path logged nothing at trace level")
         for t in texts {
             #expect(!t.contains(fakeAPIKey) && !t.contains("FAKE-KEY"), "the key leaked through \(path): \(t.prefix(300))")
+            #expect(!keyLeaks(in: t), "a piece of the key leaked through \(path): \(t.prefix(300))")
         }
         // Nothing was left reserved by the failure; the ledger is intact.
         #expect(try ledger.entries(status: .reserved).isEmpty)
         #expect(try ledger.verify().isIntact)
+    }
+
+    // MARK: - Keys echoed by the provider
+
+    @Test("A key echoed in a 429's x-request-id, upper-cased or split in a message never reaches the error or the logs")
+    func echoedKeyIsRedactedInErrors() async throws {
+        let recorder = LogRecorder()
+        let logger = recorder.logger(level: .trace)
+        let key = fakeAPIKey
+        let echoes: [ScriptedResponse] = [
+            .error(status: 429, message: "Rate limit reached", code: "rate_limit_exceeded", headers: [("x-request-id", key)]),
+            .error(status: 400, message: "INVALID KEY \(key.uppercased())", type: key.lowercased(), code: "Bearer \(key)"),
+            .error(status: 401, message: "first half \(key.prefix(16)), second half \(key.dropFirst(16))"),
+            .error(status: 403, message: "spaced \(key.prefix(12)) \(key.dropFirst(12).prefix(10))\n\(key.dropFirst(22))"),
+            .html("<html>Authorization: bearer \(key.uppercased())</html>", status: 200),
+        ]
+        try await LoopbackGatewayServer.withServer { server in
+            try await withGatewayClient(configuration: loopbackConfiguration(server, retry: .none), logger: logger) { client in
+                for echo in echoes {
+                    server.enqueue(echo)
+                    let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: logger) })
+                    var dumped = ""
+                    dump(e, to: &dumped)
+                    let fields = [e.requestID, e.providerMessage, e.providerType, e.providerCode, e.bodyExcerpt, e.detail, e.model]
+                    for text in [e.description, String(reflecting: e), dumped] + fields.compactMap({ $0 }) {
+                        #expect(!keyLeaks(in: text), "the key leaked for HTTP \(echo.status): \(text)")
+                    }
+                    #expect(e.description.contains("<redacted>"), "\(e)")
+                }
+            }
+        }
+        #expect(!recorder.entries.isEmpty)
+        #expect(!keyLeaks(in: recorder.text), "the key leaked into the logs: \(recorder.text)")
+    }
+
+    @Test("A key echoed as a model id, a reply's model or id, or a chunk's model is redacted in what BATS decodes")
+    func echoedKeyIsRedactedInReplies() async throws {
+        let key = fakeAPIKey
+        let recorder = LogRecorder()
+        let logger = recorder.logger(level: .trace)
+        try await LoopbackGatewayServer.withServer { server in
+            try await withGatewayClient(configuration: loopbackConfiguration(server, retry: .none), logger: logger) { client in
+                server.enqueue(.json(#"{"object":"list","data":[{"id":"\#(key)","owned_by":"\#(key.uppercased())"},{"id":"gpt-4o-mini"}]}"#))
+                let list = try await client.models(options: .init(), logger: logger)
+                #expect(list.ids.count == 2 && list.ids[1] == "gpt-4o-mini")
+                #expect(!keyLeaks(in: String(describing: list)), "\(list)")
+
+                server.enqueue(.json(
+                    #"{"id":"\#(key.uppercased())","model":"\#(key)","choices":[{"message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}"#,
+                    headers: [("x-request-id", key)]))
+                let reply = try await client.complete(.hello(), options: .init(), logger: logger)
+                #expect(reply.text == "ok")
+                #expect(!keyLeaks(in: String(describing: reply)), "\(reply)")
+                #expect(reply.model == "<redacted>")
+
+                let transcript = #"data: {"id":"\#(key)","model":"\#(key.lowercased())","choices":[{"index":0,"delta":{"content":"hi"}}]}"# + "\n\ndata: [DONE]\n\n"
+                server.enqueue(.sse(transcript, headers: [("x-request-id", "Bearer \(key)")]))
+                var acc = ChatStreamAccumulator()
+                for try await chunk in try await client.stream(.hello(), options: .init(), logger: logger) {
+                    #expect(!keyLeaks(in: String(describing: chunk)), "\(chunk)")
+                    acc.add(chunk)
+                }
+                #expect(!keyLeaks(in: String(describing: acc.response)))
+                #expect(acc.text == "hi")
+
+                server.enqueue(.json(#"{"data":[{"index":0,"embedding":[0.5]}],"model":"\#(key)","usage":{"prompt_tokens":1,"total_tokens":1}}"#))
+                let vectors = try await client.embeddings(.init(model: "e", input: .text("x")), options: .init(), logger: logger)
+                #expect(!keyLeaks(in: String(describing: vectors)))
+            }
+        }
+        #expect(!keyLeaks(in: recorder.text), "the key leaked into the logs: \(recorder.text)")
+    }
+
+    @Test("bats models --remote never prints a key the gateway echoed as a model id", arguments: ["table", "json"])
+    func modelsRemoteRedactsEchoedKey(_ format: String) async throws {
+        let key = fakeAPIKey
+        try await LoopbackGatewayServer.withServer { server in
+            server.setFallback(.json(
+                #"{"object":"list","data":[{"id":"\#(key)"},{"id":"\#(key.uppercased())"},{"id":"x-\#(key.prefix(16)) \#(key.dropFirst(16))"},{"id":"deepseek-chat"}]}"#))
+            let r = try BATSBinary.run(
+                ["models", "--remote", "--format", format], environment: ["PATH": "/usr/bin:/bin", "LLM_GATEWAY_BASE_URL": server.baseURL, "TARS_API_KEY": key])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("deepseek-chat"))
+            #expect(!keyLeaks(in: r.stdout) && !keyLeaks(in: r.stderr), "\(r.stdout)\n\(r.stderr)")
+        }
     }
 
     @Test("The ledger, its WAL, shared-memory and lock files are created with mode 0600")
@@ -162,4 +259,14 @@ struct SecurityTests {
         #expect(out.status == 2, "bats audit verify exited \(out.status): \(out.stdout) \(out.stderr)")
         #expect(out.stdout.contains("entry \(expected.1)"), "\(out.stdout)")
     }
+}
+
+/// Whether `text` holds the key, or any piece of it of 12 letters and digits or more, in any case and with any
+/// separators (spaces, line breaks, dashes) inserted.
+func keyLeaks(in text: String, key: String = fakeAPIKey) -> Bool {
+    func letters(_ s: String) -> [Character] { s.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    let k = letters(key), t = String(letters(text))
+    guard k.count >= 12 else { return t.contains(String(k)) }
+    for start in 0...(k.count - 12) where t.contains(String(k[start..<(start + 12)])) { return true }
+    return text.lowercased().contains(key.lowercased())
 }

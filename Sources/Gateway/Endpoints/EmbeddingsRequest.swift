@@ -113,7 +113,7 @@ public struct EmbeddingsResponse: Sendable, Hashable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         data = try c.decode([Embedding].self, forKey: .data).sorted { $0.index < $1.index }
         model = (try? c.decodeIfPresent(String.self, forKey: .model)) ?? ""
-        usage = try? c.decodeIfPresent(Usage.self, forKey: .usage)
+        usage = (try? c.decodeIfPresent(PromptOnlyUsage.self, forKey: .usage))?.usage
     }
 
     /// The vectors in input order.

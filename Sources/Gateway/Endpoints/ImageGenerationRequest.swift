@@ -102,6 +102,6 @@ public struct ImageGenerationResponse: Sendable, Hashable, Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         data = try c.decode([Image].self, forKey: .data)
         created = try? c.decodeIfPresent(Int.self, forKey: .created)
-        usage = try? c.decodeIfPresent(Usage.self, forKey: .usage)
+        usage = (try? c.decodeIfPresent(PromptOnlyUsage.self, forKey: .usage))?.usage
     }
 }

@@ -49,12 +49,19 @@ public struct SpendChart: Sendable {
         }
 
         /// The day's total spend.
-        public var total: MicroDollars { byModel.reduce(.zero) { $0 + $1.spend } }
+        /// - Throws: ``ModelSelection/MoneyError`` when the total does not fit in 64-bit micro-dollars.
+        public var total: MicroDollars {
+            get throws(MoneyError) { try MicroDollars.sum(byModel.lazy.map(\.spend)) }
+        }
 
         /// How much the day went over its limit (zero when under or without a limit).
+        /// - Throws: ``ModelSelection/MoneyError`` when the total or the excess does not fit in 64-bit micro-dollars.
         public var overLimit: MicroDollars {
-            guard let limit, total > limit else { return .zero }
-            return total - limit
+            get throws(MoneyError) {
+                let total = try self.total
+                guard let limit, total > limit else { return .zero }
+                return try total.subtracting(limit)
+            }
         }
     }
 
@@ -99,29 +106,40 @@ public struct SpendChart: Sendable {
     }
 
     /// Models ordered by total spend over all days, largest first (ties by name).
+    /// - Throws: ``ModelSelection/MoneyError`` when a model's total does not fit in 64-bit micro-dollars.
     public var models: [(model: String, total: MicroDollars)] {
-        var totals: [String: MicroDollars] = [:]
-        for day in days { for entry in day.byModel { totals[entry.model, default: .zero] += entry.spend } }
-        return totals.map { (model: $0.key, total: $0.value) }
-            .sorted { $0.total != $1.total ? $0.total > $1.total : $0.model < $1.model }
+        get throws(MoneyError) {
+            var totals: [String: MicroDollars] = [:]
+            for day in days {
+                for entry in day.byModel { totals[entry.model] = try (totals[entry.model] ?? .zero).adding(entry.spend) }
+            }
+            return totals.map { (model: $0.key, total: $0.value) }
+                .sorted { $0.total != $1.total ? $0.total > $1.total : $0.model < $1.model }
+        }
     }
 
     // MARK: - Rendering
 
     /// Renders the chart.
     /// - Returns: A standalone SVG document.
-    public func render() -> String {
+    /// - Throws: ``ModelSelection/MoneyError`` when a day's, a model's or the period's total does not fit in 64-bit
+    ///   micro-dollars.
+    public func render() throws(MoneyError) -> String {
         let w = Double(configuration.width)
         let h = Double(configuration.height)
         let left = 84.0, right = 220.0, top = 64.0, bottom = 64.0
         let plotW = max(w - left - right, 10), plotH = max(h - top - bottom, 10)
-        let models = self.models
+        let models = try self.models
+        // Each day's total and excess over its limit, computed once and checked.
+        let totals = try days.map { (day) throws(MoneyError) in try day.total }
+        let excess = try days.map { (day) throws(MoneyError) in try day.overLimit }
         let colours = Dictionary(
             uniqueKeysWithValues: models.enumerated().map { ($1.model, Self.palette[$0 % Self.palette.count]) })
 
-        let maxValue = days.reduce(Int64(0)) { max($0, $1.total.rawValue, $1.limit?.rawValue ?? 0) }
+        let maxValue = zip(days, totals).reduce(Int64(0)) { max($0, $1.1.rawValue, $1.0.limit?.rawValue ?? 0) }
         let (step, yMax) = Self.ticks(maxValue)
         func y(_ m: Int64) -> Double { top + plotH - Double(m) / Double(yMax) * plotH }
+        func y(_ m: Int128) -> Double { top + plotH - Double(m) / Double(yMax) * plotH }
         let slot = plotW / Double(max(days.count, 1))
         let barW = min(max(slot * 0.72, 1), 90)
 
@@ -136,8 +154,8 @@ public struct SpendChart: Sendable {
         svg.line(##"<rect width="100%" height="100%" fill="#FFFFFF"/>"##)
 
         // Title and subtitle.
-        let total = days.reduce(MicroDollars.zero) { $0 + $1.total }
-        let overDays = days.filter { $0.overLimit > .zero }.count
+        let total = try MicroDollars.sum(totals)
+        let overDays = excess.filter { $0 > .zero }.count
         svg.line(##"<text x="\##(f(left))" y="28" font-size="18" font-weight="bold" fill="#222">\##(escape(configuration.title))</text>"##)
         var subtitle = "Total \(total.formatted(decimals: 2)) over \(days.count) day\(days.count == 1 ? "" : "s")"
         if days.contains(where: { $0.limit != nil }) {
@@ -147,13 +165,13 @@ public struct SpendChart: Sendable {
 
         // Grid and y axis.
         let decimals = step % 1_000_000 == 0 ? 0 : step % 10_000 == 0 ? 2 : 4
-        var tick: Int64 = 0
+        var tick: Int128 = 0
         while tick <= yMax {
             let ty = y(tick)
             svg.line(##"<line x1="\##(f(left))" y1="\##(f(ty))" x2="\##(f(left + plotW))" y2="\##(f(ty))" stroke="#E5E5E5" stroke-width="1"/>"##)
             svg.line(
                 ##"<text x="\##(f(left - 8))" y="\##(f(ty + 4))" font-size="11" fill="#444" text-anchor="end">"##
-                    + "\(MicroDollars(micros: tick).formatted(decimals: decimals))</text>")
+                    + "\(Self.dollarsLabel(tick, decimals: decimals))</text>")
             tick += step
         }
         svg.line(
@@ -164,13 +182,13 @@ public struct SpendChart: Sendable {
         for model in models {
             svg.line(##"<g class="series" data-model="\##(escape(model.model))" fill="\##(colours[model.model]!)">"##)
             for (index, day) in days.enumerated() {
-                let below = day.byModel.filter { entry in
+                let below = try MicroDollars.sum(day.byModel.lazy.filter { entry in
                     models.firstIndex { $0.model == entry.model }! < models.firstIndex { $0.model == model.model }!
-                }.reduce(MicroDollars.zero) { $0 + $1.spend }
-                let spend = day.byModel.filter { $0.model == model.model }.reduce(MicroDollars.zero) { $0 + $1.spend }
+                }.map(\.spend))
+                let spend = try MicroDollars.sum(day.byModel.lazy.filter { $0.model == model.model }.map(\.spend))
                 guard spend > .zero else { continue }
                 let x = left + Double(index) * slot + (slot - barW) / 2
-                let y0 = y(below.rawValue), y1 = y((below + spend).rawValue)
+                let y0 = y(below.rawValue), y1 = y(Int128(below.rawValue) + Int128(spend.rawValue))
                 svg.line(
                     ##"<rect x="\##(f(x))" y="\##(f(y1))" width="\##(f(barW))" height="\##(f(max(y0 - y1, 0.5)))">"##
                         + "<title>\(escape(day.date)) · \(escape(model.model)): \(spend.formatted(decimals: 2))</title></rect>")
@@ -179,21 +197,22 @@ public struct SpendChart: Sendable {
         }
 
         // Over-limit portions (only critical calls may exceed the limit).
-        let overs = days.enumerated().filter { $0.element.overLimit > .zero }
+        let overs = days.indices.filter { excess[$0] > .zero }
         if !overs.isEmpty {
             svg.line(##"<g class="over-limit">"##)
-            for (index, day) in overs {
+            for index in overs {
+                let day = days[index], overLimit = excess[index]
                 let x = left + Double(index) * slot + (slot - barW) / 2
-                let yTop = y(day.total.rawValue), yLimit = y(day.limit!.rawValue)
+                let yTop = y(totals[index].rawValue), yLimit = y(day.limit!.rawValue)
                 svg.line(
                     ##"<rect x="\##(f(x))" y="\##(f(yTop))" width="\##(f(barW))" height="\##(f(max(yLimit - yTop, 0.5)))" "##
                         + ##"fill="url(#over-hatch)" stroke="#C62828" stroke-width="1.5"><title>\##(escape(day.date)): "##
-                        + "\(day.overLimit.formatted(decimals: 2)) over the limit (critical spend "
+                        + "\(overLimit.formatted(decimals: 2)) over the limit (critical spend "
                         + "\(day.criticalSpend.formatted(decimals: 2)))</title></rect>")
                 if slot >= 18 {
                     svg.line(
                         ##"<text x="\##(f(x + barW / 2))" y="\##(f(yTop - 5))" font-size="10" font-weight="bold" "##
-                            + ##"fill="#C62828" text-anchor="middle">+\##(day.overLimit.formatted(decimals: slot >= 44 ? 2 : 0))</text>"##)
+                            + ##"fill="#C62828" text-anchor="middle">+\##(overLimit.formatted(decimals: slot >= 44 ? 2 : 0))</text>"##)
                 } else {
                     svg.line(
                         ##"<text x="\##(f(x + barW / 2))" y="\##(f(yTop - 4))" font-size="10" font-weight="bold" "##
@@ -268,19 +287,26 @@ public struct SpendChart: Sendable {
 
     // MARK: - Helpers
 
-    /// A "nice" tick step (1, 2, 2.5 or 5 × 10ⁿ micro-dollars) for about five ticks, and the axis maximum.
-    static func ticks(_ maxValue: Int64) -> (step: Int64, max: Int64) {
-        let target = max(maxValue, 1_000_000) / 5
-        var magnitude: Int64 = 1
+    /// A "nice" tick step (1, 2 or 5 × 10ⁿ micro-dollars) for about five ticks, and the axis maximum.
+    ///
+    /// In 128 bits: near `Int64.max` micro-dollars the axis maximum passes it.
+    static func ticks(_ maxValue: Int64) -> (step: Int128, max: Int128) {
+        let top = Int128(max(maxValue, 1_000_000))
+        let target = top / 5
+        var magnitude: Int128 = 1
         while magnitude * 10 <= target { magnitude *= 10 }
         var step = magnitude * 10
-        for multiple: Int64 in [1, 2, 5] where magnitude * multiple >= target {
+        for multiple: Int128 in [1, 2, 5] where magnitude * multiple >= target {
             step = magnitude * multiple
             break
         }
-        let top = max(maxValue, 1_000_000)
         let axisMax = (top + step / 10 + step - 1) / step * step
         return (step, axisMax)
+    }
+
+    /// A tick label such as `$20` or `$0.25`; ticks past ``ModelSelection/MicroDollars/max`` print as that.
+    private static func dollarsLabel(_ micros: Int128, decimals: Int) -> String {
+        MicroDollars(micros: Int64(clamping: micros)).formatted(decimals: decimals)
     }
 
     private func escape(_ text: String) -> String {

@@ -40,10 +40,12 @@ struct ReplayState {
         let profile = TaskProfile(kind: t.task, complexity: tier, inputTokens: t.inputTokens, maxOutputTokens: max(1, t.maxOutputTokens ?? t.outputTokens))
 
         // Baselines: everything on Opus; everything on the tier's preferred model with no budget.
-        report.baselineOpusOnly += catalog.cost(of: opus, inputTokens: t.inputTokens, outputTokens: t.outputTokens)
+        // Every amount and total is checked: a cost or a sum that does not fit throws MoneyError, never traps.
+        report.baselineOpusOnly = try report.baselineOpusOnly.adding(catalog.cost(of: opus, inputTokens: t.inputTokens, outputTokens: t.outputTokens))
         let preferred = catalog.model(selector.chain(for: tier)[0])!
-        report.baselineNoBudget += catalog.cost(
-            of: preferred, inputTokens: t.inputTokens, outputTokens: min(t.outputTokens, selector.outputCap(for: profile, on: preferred)))
+        report.baselineNoBudget = try report.baselineNoBudget.adding(
+            catalog.cost(
+                of: preferred, inputTokens: t.inputTokens, outputTokens: min(t.outputTokens, selector.outputCap(for: profile, on: preferred))))
 
         var excluded = Set<ModelID>()
         var attempt = 0
@@ -92,12 +94,10 @@ struct ReplayState {
             }
             let output = min(t.outputTokens, r.selection.maxOutputTokens)
             let info = catalog.model(model)!
-            let cost = catalog.cost(of: info, inputTokens: t.inputTokens, outputTokens: output)
+            let cost = try catalog.cost(of: info, inputTokens: t.inputTokens, outputTokens: output)
             let overLimit = try ops.settle(r.id, Settlement(inputTokens: t.inputTokens, outputTokens: output, cost: cost), at: date)
-            tally(model: model, cost: cost, input: t.inputTokens, output: output, critical: critical, day: r.dayKey, month: r.monthKey)
-            tierGroup.cost += cost
-            tierGroup.inputTokens += t.inputTokens
-            tierGroup.outputTokens += output
+            try tally(model: model, cost: cost, input: t.inputTokens, output: output, critical: critical, day: r.dayKey, month: r.monthKey)
+            try tierGroup.add(cost: cost, input: t.inputTokens, output: output)
             if r.selection.reason == .downgradedForBudget { report.downgrades += 1 }
             if fellBack { report.providerFallbacks += 1 }
             if critical, model == selector.criticalModel { report.criticalOnPinnedModel += 1 }
@@ -106,20 +106,18 @@ struct ReplayState {
         }
     }
 
-    private mutating func tally(model: ModelID, cost: MicroDollars, input: Int, output: Int, critical: Bool, day: String, month: String) {
-        report.cost += cost
+    private mutating func tally(model: ModelID, cost: MicroDollars, input: Int, output: Int, critical: Bool, day: String, month: String) throws {
+        report.cost = try report.cost.adding(cost)
         var g = report.byModel[model.rawValue, default: .init()]
         g.tasks += 1
-        g.cost += cost
-        g.inputTokens += input
-        g.outputTokens += output
+        try g.add(cost: cost, input: input, output: output)
         report.byModel[model.rawValue] = g
         for (key, isDay) in [(day, true), (month, false)] {
             var w = (isDay ? days[key] : months[key]) ?? .init(key: key)
             w.tasks += 1
-            w.spend += cost
-            if critical { w.criticalSpend += cost } else { w.nonCriticalSpend += cost }
-            w.byModel[model.rawValue, default: .zero] += cost
+            w.spend = try w.spend.adding(cost)
+            if critical { w.criticalSpend = try w.criticalSpend.adding(cost) } else { w.nonCriticalSpend = try w.nonCriticalSpend.adding(cost) }
+            w.byModel[model.rawValue] = try w.byModel[model.rawValue, default: .zero].adding(cost)
             if isDay { days[key] = w } else { months[key] = w }
         }
     }
@@ -137,4 +135,21 @@ struct ReplayState {
     }
 
     static func nanos(_ d: Duration) -> Int64 { d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
+}
+
+extension ReplayReport.Group {
+    /// Adds a settled call's cost and tokens, checked.
+    /// - Throws: ``ModelSelection/MoneyError`` when the cost total overflows; ``ReplayError`` (``ReplayError/Code/overflow``)
+    ///   when a token total does.
+    mutating func add(cost: MicroDollars, input: Int, output: Int) throws {
+        self.cost = try self.cost.adding(cost)
+        inputTokens = try Self.sum(inputTokens, input, "input_tokens")
+        outputTokens = try Self.sum(outputTokens, output, "output_tokens")
+    }
+
+    private static func sum(_ a: Int, _ b: Int, _ field: String) throws(ReplayError) -> Int {
+        let (v, o) = a.addingReportingOverflow(b)
+        guard !o else { throw ReplayError(.overflow, "the replay's total of \(field) passes \(Int.max)", field: field) }
+        return v
+    }
 }

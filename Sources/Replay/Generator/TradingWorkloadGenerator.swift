@@ -117,18 +117,39 @@ public struct TradingWorkloadGenerator: Sequence, Sendable {
 
     /// Creates a generator.
     /// - Parameter configuration: Days, seed and start date.
-    /// - Throws: ``ReplayError`` with code ``ReplayError/Code/invalidArgument`` for days < 1 or a bad start date.
+    /// - Throws: ``ReplayError`` with code ``ReplayError/Code/invalidArgument`` for days outside 1...100,000, a start
+    ///   date that is not a real `YYYY-MM-DD` date, or market days that would run outside 1677-09-22…2262-04-10 (the
+    ///   days whose timestamps fit in 64-bit epoch nanoseconds).
     public init(configuration: Configuration = .init()) throws(ReplayError) {
         guard configuration.days >= 1, configuration.days <= 100_000 else {
             throw ReplayError(.invalidArgument, "days must be between 1 and 100000, got \(configuration.days)")
         }
         guard let day = Timestamp.parseDate(configuration.startDate) else {
-            throw ReplayError(.invalidArgument, "start date must be YYYY-MM-DD, got '\(configuration.startDate)'")
+            throw ReplayError(.invalidArgument, "start date must be a real date YYYY-MM-DD, got '\(configuration.startDate)'")
+        }
+        guard day >= Timestamp.firstSupportedDay, day <= Timestamp.lastSupportedDay else {
+            throw ReplayError(
+                .invalidArgument, "start date must be within \(Timestamp.supportedRange), got '\(configuration.startDate)'")
         }
         self.configuration = configuration
         var first = day
         while !MarketCalendar.isMarketDay(first, skipHolidays: configuration.skipHolidays) { first += 1 }
         firstDay = first
+        // Any 14 days hold at least 7 market days, so this bound is safe; walk the days only when it is not enough.
+        var last = first + 2 * Int64(configuration.days) + 14
+        if last > Timestamp.lastSupportedDay {
+            last = first
+            var counted = 1
+            while counted < configuration.days, last <= Timestamp.lastSupportedDay {
+                last += 1
+                if MarketCalendar.isMarketDay(last, skipHolidays: configuration.skipHolidays) { counted += 1 }
+            }
+        }
+        guard last <= Timestamp.lastSupportedDay else {
+            throw ReplayError(
+                .invalidArgument,
+                "\(configuration.days) market days from \(configuration.startDate) run past 2262-04-10, the last date whose timestamps fit in 64 bits")
+        }
     }
 
     /// The market days generated, as `YYYY-MM-DD`.
@@ -146,9 +167,11 @@ public struct TradingWorkloadGenerator: Sequence, Sendable {
 
     /// Generates one market day's tasks, in time order.
     /// - Parameter date: The day as `YYYY-MM-DD` (need not be a market day).
-    /// - Returns: The day's tasks, or `nil` for a date that is not `YYYY-MM-DD`.
+    /// - Returns: The day's tasks, or `nil` for a date that is not a real `YYYY-MM-DD` date or lies outside
+    ///   1677-09-22…2262-04-10.
     public func tasks(on date: String) -> [WorkloadTask]? {
-        Timestamp.parseDate(date).map { generateDay($0) }
+        guard let day = Timestamp.parseDate(date), day >= Timestamp.firstSupportedDay, day <= Timestamp.lastSupportedDay else { return nil }
+        return generateDay(day)
     }
 
     // MARK: - Iteration

@@ -209,11 +209,16 @@ public struct AzureTraceImporter: AsyncSequence, Sendable {
             self.start = start
             var ts = row.nanos
             if configuration.timeScale != 1 {
-                let scaled = (Double(row.nanos - start) * configuration.timeScale).rounded()
-                guard abs(scaled) < 4.0e18 else {
-                    throw ReplayError(.invalidArgument, "time scale \(configuration.timeScale) overflows the timestamp")
+                // Rows may lie centuries apart (1677…2262): the offset, the scaled offset and the sum are all checked.
+                let (offset, o1) = row.nanos.subtractingReportingOverflow(start)
+                let scaled = (Double(offset) * configuration.timeScale).rounded()
+                let shifted = o1 || !(abs(scaled) < 4.0e18) ? nil : start.addingReportingOverflow(Int64(scaled))
+                guard let shifted, !shifted.overflow else {
+                    throw ReplayError(
+                        .invalidArgument, "time scale \(configuration.timeScale) takes the timestamp out of range (1677…2262)",
+                        file: name, line: reader?.lineNumber, field: "TIMESTAMP")
                 }
-                ts = start + Int64(scaled)
+                ts = shifted.partialValue
             }
             return WorkloadTask(
                 epochNanoseconds: ts, id: "azure-\(summary.tasks)", complexity: configuration.mix.draw(using: &generator),

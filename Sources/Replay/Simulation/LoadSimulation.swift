@@ -31,6 +31,10 @@ public struct LoadSimulation: Sendable {
         public var seed: UInt64
         /// The prefix of request ids (`PREFIX-N`); give each process its own.
         public var requestIDPrefix: String
+        /// The router's deadline for one gateway call (reservations live at least this plus ``settleDeadline``).
+        public var requestTimeout: Duration = .seconds(60)
+        /// How long the router keeps retrying a settlement the ledger refused.
+        public var settleDeadline: Duration = .seconds(30)
 
         /// Creates a configuration.
         public init(
@@ -96,11 +100,14 @@ public struct LoadSimulation: Sendable {
             case reserveMaxMicros = "reserve_max_us", elapsedSeconds = "elapsed_s"
         }
 
-        /// The report as one line of JSON with sorted keys.
-        public func json() -> String {
+        /// The report as one line of JSON with sorted keys (`first_error` escaped by `JSONEncoder`, so any error text
+        /// gives valid JSON).
+        /// - Returns: The JSON document.
+        /// - Throws: `EncodingError` when a measurement is not finite.
+        public func json() throws -> String {
             let e = JSONEncoder()
-            e.outputFormatting = [.sortedKeys]
-            return String(decoding: (try? e.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try e.encode(self), as: UTF8.self)
         }
     }
 
@@ -109,7 +116,7 @@ public struct LoadSimulation: Sendable {
     /// The simulated provider.
     public let gateway: SimulatedGateway
     /// The run's settings.
-    public let configuration: Configuration
+    public var configuration: Configuration
 
     /// Creates a simulation.
     /// - Parameters:
@@ -128,16 +135,21 @@ public struct LoadSimulation: Sendable {
     ///   - now: The router's clock.
     ///   - logger: Where to log; `nil` is silent.
     /// - Returns: The tallies and reservation latency.
-    public func run(ledger: any BudgetLedger, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger? = nil) async -> Report {
+    /// - Throws: ``ModelSelection/MoneyError`` when the settled total does not fit in 64-bit micro-dollars (after
+    ///   every task has finished, so no reservation is left open by it).
+    public func run(
+        ledger: any BudgetLedger, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger? = nil
+    ) async throws(MoneyError) -> Report {
         let timed = TimedLedger(ledger)
         let router = Router(
-            selector: selector, ledger: timed, gateway: gateway, configuration: .init(requestTimeout: .seconds(60), criticalAttempts: 3),
+            selector: selector, ledger: timed, gateway: gateway, configuration: .init(requestTimeout: configuration.requestTimeout, criticalAttempts: 3, settleDeadline: configuration.settleDeadline),
             now: now)
         let clock = ContinuousClock()
         let start = clock.now
         var report = Report()
         report.tasks = configuration.tasks
         report.concurrency = configuration.concurrency
+        var overflow: MoneyError?
         await withTaskGroup(of: Outcome.self) { group in
             var next = 0
             while next < min(configuration.concurrency, configuration.tasks) {
@@ -146,7 +158,7 @@ public struct LoadSimulation: Sendable {
                 next += 1
             }
             for await outcome in group {
-                Self.tally(outcome, into: &report)
+                do throws(MoneyError) { try Self.tally(outcome, into: &report) } catch { overflow = overflow ?? error }
                 if next < configuration.tasks {
                     let i = next
                     group.addTask { await self.one(i, router: router, logger: logger) }
@@ -154,6 +166,7 @@ public struct LoadSimulation: Sendable {
                 }
             }
         }
+        if let overflow { throw overflow }
         let e = (clock.now - start).components
         report.elapsedSeconds = Double(e.seconds) + Double(e.attoseconds) / 1e18
         let h = timed.samples.histogram.withLock { $0 }
@@ -231,11 +244,11 @@ public struct LoadSimulation: Sendable {
         }
     }
 
-    static func tally(_ o: Outcome, into r: inout Report) {
+    static func tally(_ o: Outcome, into r: inout Report) throws(MoneyError) {
         switch o {
         case .ok(let cost):
             r.ok += 1
-            r.settledMicros += cost.rawValue
+            r.settledMicros = try MicroDollars(micros: r.settledMicros).adding(cost).rawValue
         case .refused: r.refused += 1
         case .failed: r.failed += 1
         case .cancelled: r.cancelled += 1

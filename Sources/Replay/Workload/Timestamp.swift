@@ -6,6 +6,13 @@ enum Timestamp {
     static let nanosPerSecond: Int64 = 1_000_000_000
     static let nanosPerDay: Int64 = 86_400 * nanosPerSecond
 
+    /// The first and last days whose every instant fits in Int64 epoch nanoseconds
+    /// (1677-09-21T00:12:43Z … 2262-04-11T23:47:16Z), one day in from each end: 1677-09-22 … 2262-04-10.
+    static let firstSupportedDay = days(year: 1677, month: 9, day: 22)
+    static let lastSupportedDay = days(year: 2262, month: 4, day: 10)
+    /// `1677-09-22…2262-04-10`, for messages.
+    static let supportedRange = "1677-09-22…2262-04-10"
+
     // MARK: - Civil dates
 
     /// Days since 1970-01-01 for a civil date.

@@ -1,0 +1,89 @@
+// MARK: - Lenient, truthful decoding of usage
+
+extension Usage {
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+        case promptDetails = "prompt_tokens_details"
+        case completionDetails = "completion_tokens_details"
+    }
+
+    private struct PromptDetails: Encodable { var cached_tokens: Int }
+    private struct CompletionDetails: Encodable { var reasoning_tokens: Int }
+
+    /// Decodes usage leniently and truthfully; it never throws.
+    ///
+    /// - `prompt_tokens` and `completion_tokens` must both be present as non-negative JSON integers below 10^12
+    ///   (whole floats such as `12.0` are accepted). A count that is missing, `null`, a string, a fractional or
+    ///   non-finite number, negative or absurd is stored as 0 and named in ``problems``.
+    /// - `total_tokens`, when present, must be such a count too and equal prompt + completion; a usable total is
+    ///   kept even when it does not add up (reported as a problem), an unusable one is replaced by the sum.
+    /// - `prompt_tokens_details.cached_tokens` and `completion_tokens_details.reasoning_tokens`, when present, must
+    ///   be such counts no larger than their parent count; otherwise they are dropped (`nil`) and reported.
+    /// - A `usage` that is not a JSON object gives zero counts and one problem.
+    /// - `input_tokens` / `output_tokens` (and their `_details`) are read when the `prompt_`/`completion_` names are
+    ///   absent, as image and Responses-style replies name them.
+    /// - Parameter decoder: The decoder.
+    public init(from decoder: any Decoder) throws {
+        self.init(lenientlyFrom: decoder, completionRequired: true)
+    }
+
+    /// Decodes usage where `completion_tokens` is optional (embeddings and images report prompt tokens only).
+    init(lenientlyFrom decoder: any Decoder, completionRequired: Bool) {
+        guard let object = (try? JSONValue(from: decoder))?.objectValue else {
+            self.init(checkedPrompt: 0, completion: 0, total: 0, cached: nil, reasoning: nil, problems: ["usage is not a JSON object"])
+            return
+        }
+        var check = UsageCheck()
+        func field(_ name: String, _ alias: String) -> (JSONValue?, String) {
+            if let v = object[name] { return (v, name) }
+            if let v = object[alias] { return (v, alias) }
+            return (nil, name)
+        }
+        let (p, pName) = field("prompt_tokens", "input_tokens")
+        let prompt = check.count(p, pName, required: true) ?? 0
+        let (c, cName) = field("completion_tokens", "output_tokens")
+        let completion = check.count(c, cName, required: completionRequired) ?? 0
+        let total = check.total(object["total_tokens"], prompt: prompt, completion: completion)
+
+        func details(_ name: String, _ alias: String) -> (members: [String: JSONValue], name: String)? {
+            let (value, key) = field(name, alias)
+            switch value {
+            case nil, .null?: return nil
+            case .object(let o)?: return (o, key)
+            default:
+                check.problems.append("\(key) is not a JSON object; ignored")
+                return nil
+            }
+        }
+        var cached: Int?
+        if let d = details("prompt_tokens_details", "input_tokens_details") {
+            cached = check.detail(d.members["cached_tokens"], "\(d.name).cached_tokens", parent: prompt, parentName: pName)
+        }
+        var reasoning: Int?
+        if let d = details("completion_tokens_details", "output_tokens_details") {
+            reasoning = check.detail(d.members["reasoning_tokens"], "\(d.name).reasoning_tokens", parent: completion, parentName: cName)
+        }
+        self.init(checkedPrompt: prompt, completion: completion, total: total, cached: cached, reasoning: reasoning, problems: check.problems)
+    }
+
+    /// Encodes usage in the OpenAI shape (``problems`` are not encoded).
+    /// - Parameter encoder: The encoder.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptTokens, forKey: .promptTokens)
+        try c.encode(completionTokens, forKey: .completionTokens)
+        try c.encode(totalTokens, forKey: .totalTokens)
+        if let cachedPromptTokens { try c.encode(PromptDetails(cached_tokens: cachedPromptTokens), forKey: .promptDetails) }
+        if let reasoningTokens { try c.encode(CompletionDetails(reasoning_tokens: reasoningTokens), forKey: .completionDetails) }
+    }
+}
+
+/// Decodes a ``Usage`` whose `completion_tokens` may be absent (embeddings, images).
+struct PromptOnlyUsage: Decodable {
+    var usage: Usage
+    init(from decoder: any Decoder) throws {
+        usage = Usage(lenientlyFrom: decoder, completionRequired: false)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import ModelSelection
+
+extension ReplayReport {
+    /// The report as one line of JSON (and a newline), keys sorted.
+    ///
+    /// Dollars are JSON numbers exact to the micro-dollar (`"cost_usd":12.345678`, trailing zeros dropped); a missing
+    /// limit is `null`. Strings (model names, time zone, ledger path) are escaped by `JSONEncoder`, so any text
+    /// gives valid JSON.
+    /// - Returns: The JSON document.
+    /// - Throws: `EncodingError` (not expected: every value is an integer, a string, a boolean or a `Decimal`).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(ReplayReportJSON(self)), as: UTF8.self) + "\n"
+    }
+}
+
+// MARK: - Encodable shapes
+
+/// The JSON shape of a ``ReplayReport``. To add a field, add a property and its key.
+struct ReplayReportJSON: Encodable {
+    /// One tier or model: `refused` only for tiers.
+    struct Group: Encodable {
+        var tasks: Int
+        var refused: Int?
+        var inputTokens: Int
+        var outputTokens: Int
+        var cost: JSONDollars
+
+        init(_ g: ReplayReport.Group, refused: Bool) {
+            tasks = g.tasks
+            self.refused = refused ? g.refused : nil
+            inputTokens = g.inputTokens
+            outputTokens = g.outputTokens
+            cost = JSONDollars(g.cost)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case tasks, refused, inputTokens = "input_tokens", outputTokens = "output_tokens", cost = "cost_usd"
+        }
+    }
+
+    /// One day or month window; its key is written as `date` or `month`.
+    struct Window: Encodable {
+        var keyName: String
+        var window: ReplayReport.Window
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: JSONKey.self)
+            try c.encode(window.key, forKey: JSONKey(keyName))
+            try c.encode(window.tasks, forKey: "tasks")
+            try c.encode(window.refusals, forKey: "refusals")
+            try c.encode(JSONDollars(window.spend), forKey: "spend_usd")
+            try c.encode(JSONDollars(window.nonCriticalSpend), forKey: "non_critical_spend_usd")
+            try c.encode(JSONDollars(window.criticalSpend), forKey: "critical_spend_usd")
+            try c.encode(JSONDollars(window.limit), forKey: "limit_usd")
+            try c.encode(window.overBudget, forKey: "over_budget")
+            try c.encode(window.nonCriticalOverBudget, forKey: "non_critical_over_budget")
+        }
+    }
+
+    var tasks: Int
+    var invalidLines: Int
+    var byTier: [String: Group]
+    var byModel: [String: Group]
+    var cost: JSONDollars
+    var baselineOpusOnly: JSONDollars
+    var baselineNoBudget: JSONDollars
+    var savingsVsOpus: JSONFixed
+    var dailyLimit: JSONDollars
+    var monthlyLimit: JSONDollars
+    var timeZone: String
+    var days: [Window]
+    var months: [Window]
+    var downgrades: Int
+    var refusals: Int
+    var providerFallbacks: Int
+    var retries: Int
+    var failed: Int
+    var criticalTotal: Int
+    var criticalOnOpus: Int
+    var criticalOverBudget: Int
+    var elapsedSeconds: JSONFixed
+    var tasksPerSecond: JSONFixed
+    var overheadP50: JSONFixed
+    var overheadP99: JSONFixed
+    /// Omitted when the ledger was a temporary file.
+    var ledger: String?
+
+    enum CodingKeys: String, CodingKey {
+        case tasks, invalidLines = "invalid_lines", byTier = "by_tier", byModel = "by_model", cost = "cost_usd"
+        case baselineOpusOnly = "baseline_opus_only_usd", baselineNoBudget = "baseline_no_budget_usd", savingsVsOpus = "savings_vs_opus"
+        case dailyLimit = "daily_limit_usd", monthlyLimit = "monthly_limit_usd", timeZone = "time_zone", days, months
+        case downgrades, refusals, providerFallbacks = "provider_fallbacks", retries, failed, criticalTotal = "critical_total"
+        case criticalOnOpus = "critical_on_opus", criticalOverBudget = "critical_over_budget", elapsedSeconds = "elapsed_seconds"
+        case tasksPerSecond = "tasks_per_second", overheadP50 = "overhead_us_p50", overheadP99 = "overhead_us_p99", ledger
+    }
+
+    init(_ r: ReplayReport) {
+        tasks = r.tasks
+        invalidLines = r.invalidLines
+        byTier = Dictionary(uniqueKeysWithValues: r.byTier.map { ($0.key.rawValue, Group($0.value, refused: true)) })
+        byModel = r.byModel.mapValues { Group($0, refused: false) }
+        cost = JSONDollars(r.cost)
+        baselineOpusOnly = JSONDollars(r.baselineOpusOnly)
+        baselineNoBudget = JSONDollars(r.baselineNoBudget)
+        savingsVsOpus = JSONFixed(r.savingsVsOpus, decimals: 6)
+        dailyLimit = JSONDollars(r.dailyLimit)
+        monthlyLimit = JSONDollars(r.monthlyLimit)
+        timeZone = r.timeZone
+        days = r.days.map { Window(keyName: "date", window: $0) }
+        months = r.months.map { Window(keyName: "month", window: $0) }
+        downgrades = r.downgrades
+        refusals = r.refusals
+        providerFallbacks = r.providerFallbacks
+        retries = r.retries
+        failed = r.failed
+        criticalTotal = r.criticalTotal
+        criticalOnOpus = r.criticalOnPinnedModel
+        criticalOverBudget = r.criticalOverBudget
+        elapsedSeconds = JSONFixed(r.elapsedSeconds, decimals: 3)
+        tasksPerSecond = JSONFixed(r.tasksPerSecond, decimals: 1)
+        overheadP50 = JSONFixed(Double(r.overheadP50Nanos) / 1_000, decimals: 2)
+        overheadP99 = JSONFixed(Double(r.overheadP99Nanos) / 1_000, decimals: 2)
+        ledger = r.ledgerPath
+    }
+}
+
+// MARK: - Values
+
+/// Money in JSON: a number of dollars, exact to the micro-dollar (``ModelSelection/MicroDollars/decimalValue``);
+/// `null` when absent (an unlimited limit). The key is always written.
+struct JSONDollars: Encodable {
+    var amount: MicroDollars?
+
+    init(_ amount: MicroDollars?) { self.amount = amount }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let amount { try c.encode(amount.decimalValue) } else { try c.encodeNil() }
+    }
+}
+
+/// A measurement rounded to a fixed number of decimals (`0.823457`), written as a JSON number; `null` when not finite.
+struct JSONFixed: Encodable {
+    var value: Double
+    var decimals: Int
+
+    init(_ value: Double, decimals: Int) {
+        self.value = value
+        self.decimals = decimals
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        guard value.isFinite, let d = Decimal(string: String(format: "%.\(decimals)f", value), locale: Locale(identifier: "en_US_POSIX"))
+        else { return try c.encodeNil() }
+        try c.encode(d)
+    }
+}
+
+/// A coding key made from any string.
+struct JSONKey: CodingKey, ExpressibleByStringLiteral {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init(stringLiteral value: String) { stringValue = value }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
