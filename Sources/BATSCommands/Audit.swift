@@ -49,16 +49,16 @@ extension BATSCommand {
             func run() async throws {
                 // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
                 try InputFile.checkExistingLedger(ledger)
-                let l = try SQLiteLedger(path: ledger, configuration: .init(recordsLimits: false, readOnly: true))
+                let l = try SQLiteLedger(path: ledger, configuration: try readOnlyLedgerConfiguration())
                 let a = try l.audit(by: AuditGrouping(parsing: by)!, since: since, until: until)
                 switch format {
                 case .json: print(try AuditFormatter.json(a))
                 case .csv: print(AuditFormatter.csv(a), terminator: "")
                 case .table: print(AuditFormatter.table(a), terminator: "")
                 }
-                let breaches = try l.windowTotals().filter { w in w.limit.map { w.nonCriticalSettled > $0 } ?? false }
-                if !breaches.isEmpty {
-                    for b in breaches { printError("budget breach: \(b.period) \(b.key) non-critical spend \(b.nonCriticalSettled) over limit \(b.limit!)") }
+                // Judged per reservation, against the limit in force when it was made (a.breaches).
+                if !a.breaches.isEmpty {
+                    for b in a.breaches { printError(AuditFormatter.breachLine(b)) }
                     throw ExitCode(3)
                 }
             }
@@ -74,13 +74,14 @@ extension BATSCommand {
 
             func run() async throws {
                 try InputFile.checkExistingLedger(ledger)
-                let l = try SQLiteLedger(path: ledger, configuration: .init(recordsLimits: false, readOnly: true))
+                let l = try SQLiteLedger(path: ledger, configuration: try readOnlyLedgerConfiguration())
                 let r = try l.verify()
+                let mode = r.chainMode == "hmac-sha256" ? "keyed chain (HMAC-SHA256)" : "unkeyed chain (SHA-256; set BATS_LEDGER_KEY when creating a ledger to key it)"
                 if let p = r.firstProblem {
-                    print("TAMPERED after \(r.entriesChecked) entries: \(p)")
+                    print("TAMPERED after \(r.entriesChecked) entries: \(p) [\(mode)]")
                     throw ExitCode(2)
                 }
-                print("ok: \(r.entriesChecked) entries, chain head \(r.headHash)")
+                print("ok: \(r.entriesChecked) entries, \(mode), chain head \(r.headHash)")
             }
         }
     }
@@ -90,14 +91,27 @@ extension BATSCommand {
 enum AuditFormatter {
     static let columns = [
         "group", "calls", "spend_usd", "critical_spend_usd", "input_tokens", "output_tokens", "estimated", "refused", "released", "expired",
-        "open", "open_reserved_usd", "critical_over_budget", "limit_usd",
+        "open", "open_reserved_usd", "critical_over_budget", "limit_usd", "expired_charged_usd", "over_reservation", "usage_suspect",
+        "reply_lost", "settled_after_expiry",
     ]
+
+    /// One line for a breach: the window, the entry, what was charged, the limit then and now, and whether a provider
+    /// billing beyond its reservation caused it.
+    static func breachLine(_ b: BudgetBreach) -> String {
+        var s = "budget breach: \(b.period) \(b.key) charged \(b.charged) through entry \(b.entryID), over the limit \(b.limitThen) in force when it was reserved"
+        s += " (limit now \(b.limitNow?.description ?? "unlimited"))"
+        if b.overReservations > 0 {
+            s += "; \(b.overReservations) entr\(b.overReservations == 1 ? "y" : "ies") flagged over-reservation: a provider billed beyond the limits it was sent"
+        }
+        return s
+    }
 
     static func values(_ r: AuditRow) -> [String] {
         [
             r.group, "\(r.calls)", r.spend.decimalString, r.criticalSpend.decimalString, "\(r.inputTokens)", "\(r.outputTokens)",
             "\(r.estimatedCalls)", "\(r.refused)", "\(r.released)", "\(r.expired)", "\(r.openReservations)", r.openReserved.decimalString,
-            "\(r.overBudgetCritical)", r.limit?.decimalString ?? "",
+            "\(r.overBudgetCritical)", r.limit?.decimalString ?? "", r.expiredCharged.decimalString, "\(r.overReservation)", "\(r.usageSuspect)",
+            "\(r.replyLost)", "\(r.settledAfterExpiry)",
         ]
     }
 
@@ -114,8 +128,13 @@ enum AuditFormatter {
             let limit = r.limit.map { $0.formatted(decimals: 2) } ?? ""
             out += "\(r.group.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(r.calls).leftPad(6)) \(r.spend.formatted(decimals: 4).leftPad(12)) \(r.criticalSpend.formatted(decimals: 4).leftPad(12)) \(String(r.refused).leftPad(8)) \(String(r.released).leftPad(9)) \(String(r.openReservations).leftPad(5)) \(limit.leftPad(10))"
             if r.overBudgetCritical > 0 { out += "  critical over budget: \(r.overBudgetCritical)" }
+            if r.expired > 0 { out += "  expired: \(r.expired) charged \(r.expiredCharged.formatted(decimals: 4))" }
+            if r.overReservation > 0 { out += "  over reservation: \(r.overReservation)" }
+            if r.usageSuspect > 0 { out += "  suspect usage: \(r.usageSuspect)" }
+            if r.replyLost > 0 { out += "  lost replies: \(r.replyLost)" }
             out += "\n"
         }
+        for b in a.breaches { out += breachLine(b) + "\n" }
         if let l = a.limits.last {
             out += "limits in force: daily \(l.limits.daily?.formatted() ?? "unlimited"), monthly \(l.limits.monthly?.formatted() ?? "unlimited"), \(l.timeZone)\n"
         }
@@ -145,6 +164,11 @@ struct AuditJSON: Encodable {
         var openReserved: JSONDollars
         var criticalOverBudget: Int
         var limit: JSONDollars
+        var expiredCharged: JSONDollars
+        var overReservation: Int
+        var usageSuspect: Int
+        var replyLost: Int
+        var settledAfterExpiry: Int
 
         init(_ r: AuditRow) {
             group = r.group
@@ -161,12 +185,19 @@ struct AuditJSON: Encodable {
             openReserved = JSONDollars(r.openReserved)
             criticalOverBudget = r.overBudgetCritical
             limit = JSONDollars(r.limit)
+            expiredCharged = JSONDollars(r.expiredCharged)
+            overReservation = r.overReservation
+            usageSuspect = r.usageSuspect
+            replyLost = r.replyLost
+            settledAfterExpiry = r.settledAfterExpiry
         }
 
         enum CodingKeys: String, CodingKey {
             case group, calls, spend = "spend_usd", criticalSpend = "critical_spend_usd", inputTokens = "input_tokens"
             case outputTokens = "output_tokens", estimated, refused, released, expired, open, openReserved = "open_reserved_usd"
-            case criticalOverBudget = "critical_over_budget", limit = "limit_usd"
+            case criticalOverBudget = "critical_over_budget", limit = "limit_usd", expiredCharged = "expired_charged_usd"
+            case overReservation = "over_reservation", usageSuspect = "usage_suspect", replyLost = "reply_lost"
+            case settledAfterExpiry = "settled_after_expiry"
         }
     }
 
@@ -189,15 +220,43 @@ struct AuditJSON: Encodable {
         }
     }
 
+    /// A window where non-critical spend passed the limit in force when it was reserved.
+    struct Breach: Encodable {
+        var period: String
+        var key: String
+        var entryID: Int64
+        var charged: JSONDollars
+        var limitThen: JSONDollars
+        var limitNow: JSONDollars
+        var overReservations: Int
+
+        init(_ b: BudgetBreach) {
+            period = b.period
+            key = b.key
+            entryID = b.entryID
+            charged = JSONDollars(b.charged)
+            limitThen = JSONDollars(b.limitThen)
+            limitNow = JSONDollars(b.limitNow)
+            overReservations = b.overReservations
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case period, key, entryID = "entry_id", charged = "charged_usd", limitThen = "limit_then_usd", limitNow = "limit_now_usd"
+            case overReservations = "over_reservations"
+        }
+    }
+
     var by: String
     var rows: [Row]
     var totals: Row
     var limits: [Limits]
+    var breaches: [Breach]
 
     init(_ a: AuditReport) {
         by = a.grouping.description
         rows = a.rows.map(Row.init)
         totals = Row(a.totals)
         limits = a.limits.map(Limits.init)
+        breaches = a.breaches.map(Breach.init)
     }
 }

@@ -34,7 +34,7 @@ extension BATSCommand {
             let date = at.flatMap(CalendarDate.parseTime) ?? Date()
             let setsSomething = budget.dailyBudget != nil || budget.monthlyBudget != nil || budget.timeZone != nil
             // Without flags, only read; with them, record the change (with its time) and show the result.
-            var config = setsSomething ? try budget.ledgerConfiguration(forLedger: ledger) : .init(recordsLimits: false, readOnly: true)
+            var config = setsSomething ? try budget.ledgerConfiguration(forLedger: ledger) : try readOnlyLedgerConfiguration()
             config.busyTimeout = .seconds(10)
             let l = try SQLiteLedger(path: ledger, configuration: config, now: date)
             let s = try l.snapshotNow(at: date)

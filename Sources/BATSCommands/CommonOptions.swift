@@ -32,7 +32,7 @@ struct BudgetOptions: ParsableArguments {
         if dailyBudget == nil, monthlyBudget == nil { return nil }
         var base = BudgetLimits.unlimited
         if dailyBudget == nil || monthlyBudget == nil, let path, FileManager.default.fileExists(atPath: path) {
-            base = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, readOnly: true)).limits
+            base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
         }
         return BudgetLimits(
             daily: try Self.dollars(dailyBudget, flag: "--daily-budget") ?? base.daily,
@@ -48,10 +48,12 @@ struct BudgetOptions: ParsableArguments {
 
     var calendar: BudgetCalendar? { timeZone.flatMap { try? BudgetCalendar(timeZoneIdentifier: $0) } }
 
-    /// The ledger configuration the flags ask for: limits to set, and the zone (changed only with --change-time-zone).
+    /// The ledger configuration the flags ask for: limits to set, the zone (changed only with --change-time-zone), and
+    /// the chain key from the environment.
     func ledgerConfiguration(forLedger path: String) throws -> SQLiteLedger.Configuration {
         SQLiteLedger.Configuration(
-            limits: try limits(forLedger: path), calendar: calendar, timeZoneChange: changeTimeZone ? .fromNextDay : .refuse)
+            limits: try limits(forLedger: path), calendar: calendar, timeZoneChange: changeTimeZone ? .fromNextDay : .refuse,
+            chainKey: try ledgerChainKey())
     }
 
     /// Parses a dollar amount exactly; rejects negative, non-numeric and absurd (> $1,000,000,000) values.
@@ -64,6 +66,16 @@ struct BudgetOptions: ParsableArguments {
         guard m <= .dollars(1_000_000_000) else { throw ValidationError("\(flag) of \(m.formatted()) is absurd (the limit is $1,000,000,000)") }
         return m
     }
+}
+
+/// The ledger chain key from `BATS_LEDGER_KEY` or `BATS_LEDGER_KEY_FILE` (never a flag).
+func ledgerChainKey() throws -> LedgerChainKey? {
+    try LedgerChainKey.fromEnvironment(ProcessInfo.processInfo.environment)
+}
+
+/// How a command that only reads opens a ledger: read-only, recording nothing, with the chain key if one is set.
+func readOnlyLedgerConfiguration() throws -> SQLiteLedger.Configuration {
+    .init(recordsLimits: false, readOnly: true, chainKey: try ledgerChainKey())
 }
 
 /// Output format of tables.

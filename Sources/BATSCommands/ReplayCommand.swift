@@ -79,7 +79,7 @@ extension BATSCommand {
                 path = dir.appendingPathComponent("replay.sqlite").path
             }
             defer { if let tempDir { try? FileManager.default.removeItem(at: tempDir) } }
-            let store = try SQLiteLedger(path: path, configuration: .init(limits: limits, calendar: calendar, reservationTimeToLive: .seconds(3_600)))
+            let store = try SQLiteLedger(path: path, configuration: .init(limits: limits, calendar: calendar, reservationTimeToLive: .seconds(3_600), chainKey: try ledgerChainKey()))
             let engine = ReplayEngine(
                 selector: selector,
                 configuration: .init(
@@ -89,7 +89,7 @@ extension BATSCommand {
             let progress: (Int) -> Void = { n in if interactive { printErrorInline("\rreplayed \(n) tasks") } }
             var result: ReplayReport
             if let fromLedger {
-                let past = try SQLiteLedger(path: fromLedger, configuration: .init(recordsLimits: false, readOnly: true))
+                let past = try SQLiteLedger(path: fromLedger, configuration: try readOnlyLedgerConfiguration())
                 var source = LedgerWorkload(ledger: past)
                 result = try engine.run(next: { try source.next() }, into: store, progress: progress)
             } else {

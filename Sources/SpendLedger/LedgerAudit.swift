@@ -90,7 +90,7 @@ public struct AuditRow: Sendable, Hashable, Codable {
     public var settledAfterExpiry: Int = 0
 
     /// Settled non-critical spend.
-    public var nonCriticalSpend: MicroDollars { spend - criticalSpend }
+    public var nonCriticalSpend: MicroDollars { MicroDollars(micros: spend.rawValue.subtractingReportingOverflow(criticalSpend.rawValue).partialValue) }
     /// Everything counted against the windows: settled spend and what expired reservations were charged.
     public var charged: MicroDollars { MicroDollars(micros: spend.rawValue.addingReportingOverflow(expiredCharged.rawValue).partialValue) }
 }

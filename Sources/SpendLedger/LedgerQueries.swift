@@ -94,7 +94,9 @@ public struct WindowTotals: Sendable, Hashable, Codable {
     public var criticalReserved: MicroDollars
 
     /// Settled non-critical spend.
-    public var nonCriticalSettled: MicroDollars { settled - criticalSettled }
+    public var nonCriticalSettled: MicroDollars {
+        MicroDollars(micros: settled.rawValue.subtractingReportingOverflow(criticalSettled.rawValue).partialValue)
+    }
 }
 
 /// A limit configuration a ledger was opened with, and when.

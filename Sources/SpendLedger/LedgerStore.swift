@@ -170,6 +170,9 @@ enum LedgerStore {
 
     /// A duration in whole microseconds, saturating (a time-to-live of centuries is still a valid one).
     static func micros(_ d: Duration) -> Int64 {
+        // `components` traps past Int64 seconds: saturate well before.
+        if d >= .seconds(Int64.max / 1_000_000) { return .max }
+        if d <= .seconds(Int64.min / 1_000_000) { return .min }
         let c = d.components
         let (m, o) = c.seconds.multipliedReportingOverflow(by: 1_000_000)
         return o ? (c.seconds < 0 ? .min : .max) : m.addingReportingOverflow(c.attoseconds / 1_000_000_000_000).partialValue

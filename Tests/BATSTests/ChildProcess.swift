@@ -29,10 +29,11 @@ enum BATSChild {
     }
 
     /// Starts `bats ARGS` with stdout and stderr sent to files; the caller waits or kills it.
-    static func start(_ arguments: [String], output: URL) throws -> Process {
+    static func start(_ arguments: [String], output: URL, environment: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = try require()
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         _ = FileManager.default.createFile(atPath: output.path + ".out", contents: nil)
         _ = FileManager.default.createFile(atPath: output.path + ".err", contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output.path + ".out"))
@@ -51,8 +52,8 @@ enum BATSChild {
     }
 
     /// Runs `bats ARGS` to completion.
-    static func run(_ arguments: [String], scratch: URL) async throws -> Output {
+    static func run(_ arguments: [String], scratch: URL, environment: [String: String] = [:]) async throws -> Output {
         let base = scratch.appendingPathComponent("run-\(UUID().uuidString)")
-        return try await wait(try start(arguments, output: base), output: base)
+        return try await wait(try start(arguments, output: base, environment: environment), output: base)
     }
 }

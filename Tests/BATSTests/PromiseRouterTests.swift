@@ -82,7 +82,7 @@ struct PromiseRouterTests {
         let warning = try #require(logs.entries.first { $0.message.contains("settlement pending") })
         #expect(!logs.text.contains("SECRET-PROMPT") && warning.level == .warning)
         // Its reservation lives past the call's own deadline, then is charged at its estimate, never freed.
-        _ = try base.reclaimExpired(at: Self.t0.addingTimeInterval(30))
+        _ = try base.reclaimExpired(at: Self.t0.addingTimeInterval(3))
         #expect(try base.entry(id: e.id)?.status == .reserved)
         _ = try base.reclaimExpired(at: Self.t0.addingTimeInterval(3_600))
         let expired = try #require(try base.entry(id: e.id))
@@ -182,5 +182,32 @@ struct PromiseRouterTests {
         let out = try await r.complete(Self.task(prompt: prompt, inputTokens: 10))
         let e = try #require(try ledger.entry(id: out.record.entryID))
         #expect(e.estimatedInputTokens >= 20_000)
+    }
+
+    // MARK: Case 3: a reply the provider billed but BATS lost
+
+    @Test("A reply the provider answered but that was lost (too large, cut, timed out mid-body) is charged at its estimate")
+    func lostReply() async throws {
+        let ledger = try Self.ledger(daily: .dollars(10))
+        let calls = Mutex(0)
+        let gw = ScriptedGateway { req in
+            let n = calls.withLock { n in
+                n += 1
+                return n
+            }
+            if n == 1 { throw GatewayError(kind: .responseTooLarge, status: 200, model: req.model, providerAnswered: true) }
+            if n == 2 { throw GatewayError(kind: .connection, model: req.model, detail: "refused") }
+            return ChatResponse(id: "x", model: req.model, choices: [.init(message: .assistant("ok"))], usage: Usage(promptTokens: 10, completionTokens: 5))
+        }
+        let r = Router(selector: F.selector, ledger: ledger, gateway: gw, now: { Self.t0 })
+        let out = try await r.complete(Self.task(.complex))
+        #expect(out.record.attempts.count == 3)
+        let lost = try #require(try ledger.entry(id: out.record.attempts[0].entryID))
+        #expect(lost.status == .settled && lost.actualCost == lost.estimatedCost && lost.flags.contains(.replyLost) && lost.usageEstimated)
+        // A failure before the provider answered is still released at $0.
+        let refused = try #require(try ledger.entry(id: out.record.attempts[1].entryID))
+        #expect(refused.status == .released)
+        #expect(try ledger.audit(by: .day).totals.replyLost == 1)
+        #expect(try ledger.verify().isIntact)
     }
 }
