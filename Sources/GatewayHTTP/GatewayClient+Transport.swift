@@ -147,7 +147,11 @@ extension GatewayClient {
                 answered = answered || answeredThisAttempt || gatewayError.providerAnswered
                 gatewayError.providerAnswered = answered
                 gatewayError = gatewayError.redacting(redactor)
-                guard gatewayError.isRetryable, gatewayError.kind != .streamInterrupted, attempt < policy.maxAttempts else {
+                // An attempt the provider answered was billed: retrying would pay twice and record once. The router
+                // charges it at its estimate and decides what comes next.
+                guard gatewayError.isRetryable, gatewayError.kind != .streamInterrupted, !gatewayError.providerAnswered,
+                    attempt < policy.maxAttempts
+                else {
                     logger?.debug("gateway call failed", metadata: ["gateway.error": "\(gatewayError.kind)", "gateway.attempt": "\(attempt)"])
                     throw gatewayError
                 }

@@ -7,6 +7,33 @@ import Darwin
 /// Checks a ledger path before SQLite sees it, so that a directory, a device or a missing file is named in one line
 /// instead of surfacing as SQLite's "unable to open database file" or "disk I/O error".
 enum LedgerFile {
+    /// The device and inode of a file, to tell that it was deleted or replaced while open.
+    struct Identity: Sendable, Hashable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    static func identity(_ path: String) -> Identity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+
+    /// Throws when the file at `path` is no longer the one opened: SQLite would go on writing to the lost file
+    /// without an error, and every write would vanish when the process ends.
+    static func checkStillThere(_ path: String, _ opened: Identity) throws {
+        guard let now = identity(path) else {
+            throw LedgerError(
+                kind: .ioError, path: path,
+                message: "the ledger file was deleted or moved while this process had it open; nothing more is written (reopen it)")
+        }
+        if now != opened {
+            throw LedgerError(
+                kind: .ioError, path: path,
+                message: "the ledger file was replaced by another file while this process had it open; nothing more is written (reopen it)")
+        }
+    }
+
     /// - Parameters:
     ///   - path: The ledger path.
     ///   - mustExist: A command that only reads needs an existing ledger.

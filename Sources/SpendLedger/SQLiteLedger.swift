@@ -163,6 +163,7 @@ public struct SQLiteLedger: BudgetLedger {
         self.configuration = configuration
         self.windowCache = WindowCacheBox()
         self.openReservations = OpenReservationTracker()
+        if let path { windowCache.fileIdentity = LedgerFile.identity(path) }
         do {
             if configuration.readOnly {
                 let state = try writer.read { db in try LedgerState.read(db) }
@@ -402,6 +403,7 @@ public struct SQLiteLedger: BudgetLedger {
             throw LedgerError(kind: .readOnly, path: path, message: "the ledger was opened read-only")
         }
         if let damage = windowCache.damage.withLock({ $0 }) { throw damage }
+        if let path, let opened = windowCache.fileIdentity { try LedgerFile.checkStillThere(path, opened) }
         do {
             return try writer.writeWithoutTransaction { db in
                 func transaction() throws -> T {
@@ -504,6 +506,12 @@ final class WindowCacheBox: Sendable {
     let opened = Mutex(LedgerState(limits: .unlimited, chainMode: "sha256"))
     /// Set when a write found the file damaged: every later write is refused.
     let damage = Mutex<LedgerError?>(nil)
+    private let identity = Mutex<LedgerFile.Identity?>(nil)
+    /// The file's device and inode when it was opened (a file ledger only).
+    var fileIdentity: LedgerFile.Identity? {
+        get { identity.withLock { $0 } }
+        set { identity.withLock { $0 = newValue } }
+    }
     private let calendars = Mutex<[String: BudgetCalendar]>([:])
 
     /// The calendar of a zone, made once.

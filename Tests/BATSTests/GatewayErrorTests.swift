@@ -100,14 +100,16 @@ struct GatewayErrorTests {
         }
     }
 
-    @Test func bodyCutByAClosedConnectionIsRetriedThenSucceeds() async throws {
+    /// A 200 cut mid-body was billed by the provider: the client does not retry it (that would pay twice and record
+    /// once); the error says the provider answered, so the router charges it.
+    @Test func bodyCutByAClosedConnectionIsNotRetried() async throws {
         try await withLoopbackClient { server, client in
             let full = try GatewayFixture.text("chat_completion.json")
             server.enqueue(.truncated(full, keep: 100))
             server.enqueue(.json(full))
-            let reply = try await client.complete(.hello(), options: .init(), logger: nil)
-            #expect(reply.id == "chatcmpl-9xYz01")
-            #expect(server.requests.count == 2)
+            let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
+            #expect(e.kind == .connection && e.providerAnswered)
+            #expect(server.requests.count == 1)
         }
     }
 
@@ -115,8 +117,8 @@ struct GatewayErrorTests {
         try await withLoopbackClient { server, client in
             server.setFallback(.truncated(try GatewayFixture.text("chat_completion.json"), keep: 100))
             let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
-            #expect(e.kind == .connection)
-            #expect(server.requests.count == 3)
+            #expect(e.kind == .connection && e.providerAnswered)
+            #expect(server.requests.count == 1)
         }
     }
 

@@ -206,6 +206,23 @@ struct PromiseLedgerTests {
         }
     }
 
+    @Test("A ledger file deleted or replaced under a running process: writes fail with io-error instead of vanishing")
+    func fileGoneWhileOpen() throws {
+        let (dir, path) = try Self.file()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let l = try SQLiteLedger(path: path, configuration: .init(limits: .unlimited), now: Self.t0)
+        let r = try #require(F.reservation(try F.reserve(l, .simple, at: Self.t0)))
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        #expect { try l.settleNow(r.id, Settlement(inputTokens: 1, outputTokens: 1, cost: .zero), at: Self.t0) } throws: { e in
+            (e as? LedgerError)?.kind == .ioError && "\(e)".contains("deleted or moved while this process had it open")
+        }
+        // Another file in its place is not the ledger this process opened.
+        _ = try SQLiteLedger(path: path, configuration: .init(limits: .unlimited), now: Self.t0)
+        #expect { try F.reserve(l, .simple, at: Self.t0) } throws: { e in
+            (e as? LedgerError)?.kind == .ioError && "\(e)".contains("replaced")
+        }
+    }
+
     @Test("Opened read-only, the ledger answers audits and writes nothing: no lock file, no limits, no expiry")
     func readOnly() throws {
         let (dir, path) = try Self.file()

@@ -210,4 +210,33 @@ struct PromiseRouterTests {
         #expect(try ledger.audit(by: .day).totals.replyLost == 1)
         #expect(try ledger.verify().isIntact)
     }
+
+    /// A gateway that streams fixed chunks.
+    struct ChunkGateway: ChatGateway {
+        let chunks: [ChatCompletionChunk]
+        func complete(_ request: ChatRequest, options: GatewayRequestOptions, logger: Logger?) async throws -> ChatResponse {
+            throw GatewayError(kind: .badRequest)
+        }
+        func stream(_ request: ChatRequest, options: GatewayRequestOptions, logger: Logger?) async throws -> ChatCompletionStream {
+            ChatCompletionStream(chunks: chunks)
+        }
+    }
+
+    @Test("A stream's text after its usage chunk still counts: 100 KB after usage of 5 tokens is settled from the estimate")
+    func streamTextAfterUsage() async throws {
+        let ledger = try Self.ledger()
+        let text = String(repeating: "x", count: 100_000)
+        let gw = ChunkGateway(chunks: [
+            .init(id: "s", model: "m", choices: [.init(delta: .init(content: "hi"))]),
+            .init(id: "s", model: "m", choices: [], usage: Usage(promptTokens: 3, completionTokens: 5)),
+            .init(id: "s", model: "m", choices: [.init(delta: .init(content: text))]),
+        ])
+        let r = Router(selector: F.selector, ledger: ledger, gateway: gw, now: { Self.t0 })
+        let (_, record) = try await r.stream(Self.task()) { chunks in
+            for try await _ in chunks {}
+            return 0
+        }
+        let e = try #require(try ledger.entry(id: record.entryID))
+        #expect(e.flags.contains(.usageSuspect) && e.actualCost == e.estimatedCost)
+    }
 }
