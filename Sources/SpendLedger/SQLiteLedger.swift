@@ -113,12 +113,22 @@ public struct SQLiteLedger: BudgetLedger {
         try configuration.validate()
         try LedgerFile.check(path, mustExist: configuration.readOnly)
         if configuration.readOnly {
-            let pool: DatabasePool
+            var grdb = Self.grdbConfiguration(configuration)
+            grdb.readonly = true
+            let reader: any DatabaseWriter
             do {
-                var grdb = Self.grdbConfiguration(configuration)
-                grdb.readonly = true
-                pool = try DatabasePool(path: path, configuration: grdb)
-                let migrated = try pool.read { db in try Self.migrator.hasCompletedMigrations(db) }
+                do {
+                    let pool = try DatabasePool(path: path, configuration: grdb)
+                    _ = try pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+                    reader = pool
+                } catch let e as DatabaseError where e.resultCode == .SQLITE_CANTOPEN {
+                    // On read-only media SQLite cannot create the WAL's shared-memory file: nobody can write there,
+                    // so the file is read as immutable.
+                    let uri = "file:" + path.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3f")
+                        .replacingOccurrences(of: "#", with: "%23") + "?immutable=1"
+                    reader = try DatabaseQueue(path: uri, configuration: grdb)
+                }
+                let migrated = try reader.read { db in try Self.migrator.hasCompletedMigrations(db) }
                 if !migrated {
                     // An older ledger: upgrade it once with write access, then read.
                     _ = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, checksIntegrityAtOpen: false), now: now)
@@ -126,7 +136,7 @@ public struct SQLiteLedger: BudgetLedger {
             } catch {
                 throw Self.map(error, path: path)
             }
-            try self.init(writer: pool, gate: nil, path: path, configuration: configuration, now: now, logger: logger)
+            try self.init(writer: reader, gate: nil, path: path, configuration: configuration, now: now, logger: logger)
             return
         }
         let lock = try FileLock(path: path + ".lock", timeout: configuration.busyTimeout)

@@ -127,6 +127,11 @@ struct LedgerFaultTests {
         #expect { try SQLiteLedger(path: roPath, now: Self.t0) } throws: { e in
             (e as? LedgerError)?.kind == .readOnly && "\(e)".contains("read-only")
         }
+        // Reports open it read-only and work (audit, verify, budget), writing nothing.
+        let reader = try SQLiteLedger(path: roPath, configuration: .init(recordsLimits: false, readOnly: true), now: Self.t0)
+        #expect(try reader.audit(by: .day).totals.calls == 3)
+        #expect(try reader.verify().isIntact)
+        #expect(try reader.snapshotNow(at: Self.t0).daily.settled > .zero)
         _ = try Self.sh(["/bin/umount", ro.path])
         #expect(try Self.fingerprint(path) == before)
     }
