@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelSelection
+import Replay
 import SpendLedger
 
 extension BATSCommand {

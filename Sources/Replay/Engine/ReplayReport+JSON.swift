@@ -1,5 +1,5 @@
 import Foundation
-import ModelSelection
+public import ModelSelection
 
 extension ReplayReport {
     /// The report as one line of JSON (and a newline), keys sorted.
@@ -129,14 +129,18 @@ struct ReplayReportJSON: Encodable {
 
 // MARK: - Values
 
-/// Money in JSON: a number of dollars, exact to the micro-dollar (``ModelSelection/MicroDollars/decimalValue``);
-/// `null` when absent (an unlimited limit). The key is always written.
-struct JSONDollars: Encodable {
-    var amount: MicroDollars?
+/// Money in JSON: a number of dollars, exact to the micro-dollar (``ModelSelection/MicroDollars/decimalValue``;
+/// trailing zeros dropped, so `0.5`); `null` when absent (an unlimited limit). The key is always written.
+/// Shared by every JSON the project prints (reports, audits, budgets).
+public struct JSONDollars: Encodable, Sendable {
+    /// The amount, or `nil` for `null`.
+    public var amount: MicroDollars?
 
-    init(_ amount: MicroDollars?) { self.amount = amount }
+    /// Wraps an amount.
+    public init(_ amount: MicroDollars?) { self.amount = amount }
 
-    func encode(to encoder: any Encoder) throws {
+    /// Writes the amount as an exact JSON number, or `null`.
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         if let amount { try c.encode(amount.decimalValue) } else { try c.encodeNil() }
     }
