@@ -42,7 +42,7 @@ public struct LedgerChainKey: Sendable {
     /// A short value derived from the key, stored in the ledger to tell a wrong key at open.
     var check: String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("bats-ledger-chain-key-check".utf8), using: key)
-        return ChainHasher.hexString(Array(mac)).prefix(16).description
+        return mac.withUnsafeBytes(ChainHasher.hexString).prefix(16).description
     }
 }
 
@@ -56,18 +56,25 @@ struct ChainHasher: Sendable {
     var mode: String { key == nil ? "sha256" : "hmac-sha256" }
 
     func hex(_ bytes: [UInt8]) -> String {
-        if let key { return Self.hexString(Array(HMAC<SHA256>.authenticationCode(for: bytes, using: key.key))) }
-        return Self.hexString(Array(SHA256.hash(data: bytes)))
+        if let key { return HMAC<SHA256>.authenticationCode(for: bytes, using: key.key).withUnsafeBytes(Self.hexString) }
+        // On the hot path (two hashes per reserve+settle): no intermediate arrays.
+        return SHA256.hash(data: bytes).withUnsafeBytes(Self.hexString)
     }
 
-    static func hexString(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
+    static func hexString(_ bytes: some Collection<UInt8>) -> String {
+        Array(bytes).withUnsafeBytes(hexString)
+    }
+
+    static func hexString(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            let digits: StaticString = "0123456789abcdef"
+            digits.withUTF8Buffer { d in
+                for (i, b) in bytes.enumerated() {
+                    out[2 * i] = d[Int(b >> 4)]
+                    out[2 * i + 1] = d[Int(b & 0x0F)]
+                }
+            }
+            return bytes.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -213,11 +213,14 @@ struct PromiseLedgerTests {
         let l = try SQLiteLedger(path: path, configuration: .init(limits: .unlimited), now: Self.t0)
         let r = try #require(F.reservation(try F.reserve(l, .simple, at: Self.t0)))
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        // Writes check the file at most every 20 ms (documented): the next one after that notices.
+        Thread.sleep(forTimeInterval: 0.03)
         #expect { try l.settleNow(r.id, Settlement(inputTokens: 1, outputTokens: 1, cost: .zero), at: Self.t0) } throws: { e in
             (e as? LedgerError)?.kind == .ioError && "\(e)".contains("deleted or moved while this process had it open")
         }
         // Another file in its place is not the ledger this process opened.
         _ = try SQLiteLedger(path: path, configuration: .init(limits: .unlimited), now: Self.t0)
+        Thread.sleep(forTimeInterval: 0.03)
         #expect { try F.reserve(l, .simple, at: Self.t0) } throws: { e in
             (e as? LedgerError)?.kind == .ioError && "\(e)".contains("replaced")
         }
