@@ -1,4 +1,5 @@
 import Foundation
+import Replay
 
 /// A day `YYYY-MM-DD` of the proleptic Gregorian calendar, checked: `2026-02-30` and `2026-13-45` are refused.
 struct CalendarDate: Comparable, CustomStringConvertible {
@@ -11,7 +12,7 @@ struct CalendarDate: Comparable, CustomStringConvertible {
         let b = Array(text.utf8)
         guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
             let y = Self.digits(b[0..<4]), let m = Self.digits(b[5..<7]), let d = Self.digits(b[8..<10]),
-            (1...12).contains(m), d >= 1, d <= Self.daysInMonth(year: y, month: m)
+            (1...12).contains(m), d >= 1, d <= Timestamp.daysInMonth(year: y, month: m)
         else { return nil }
         (year, month, day) = (y, m, d)
     }
@@ -21,26 +22,10 @@ struct CalendarDate: Comparable, CustomStringConvertible {
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
-    var daysSinceEpoch: Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let m = Int64(month)
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    /// Days since 1970-01-01.
+    var daysSinceEpoch: Int64 { Timestamp.days(year: year, month: month, day: day) }
 
     static func < (a: CalendarDate, b: CalendarDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
-
-    static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
 
     static func digits(_ b: ArraySlice<UInt8>) -> Int? {
         var v = 0

@@ -2,7 +2,8 @@
 ///
 /// Uses Howard Hinnant's `days_from_civil` algorithms rather than `Calendar`, so results never depend on
 /// the platform's time-zone database or locale.
-enum Timestamp {
+/// RFC 3339 and civil-date arithmetic on integers (no `Calendar`), shared by workloads and the command line.
+public enum Timestamp {
     static let nanosPerSecond: Int64 = 1_000_000_000
     static let nanosPerDay: Int64 = 86_400 * nanosPerSecond
 
@@ -15,8 +16,8 @@ enum Timestamp {
 
     // MARK: - Civil dates
 
-    /// Days since 1970-01-01 for a civil date.
-    static func days(year: Int, month: Int, day: Int) -> Int64 {
+    /// Days since 1970-01-01 for a civil date of the proleptic Gregorian calendar (Howard Hinnant's `days_from_civil`).
+    public static func days(year: Int, month: Int, day: Int) -> Int64 {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -47,7 +48,8 @@ enum Timestamp {
 
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 
-    static func daysInMonth(year: Int, month: Int) -> Int {
+    /// The number of days in a month (1…12) of a year, leap years included.
+    public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: isLeap(year) ? 29 : 28
         case 4, 6, 9, 11: 30
