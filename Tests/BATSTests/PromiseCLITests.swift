@@ -114,15 +114,16 @@ struct PromiseCLITests {
         #expect(o.status == 0, "\(o.stderr)")
         o = try await BATSChild.run(["audit", "--ledger", path], scratch: dir)
         #expect(o.status == 0, "\(o.stdout) \(o.stderr)")
-        // A real breach (a provider billing $3.15 on a $0.05 day) stays one after the limit is raised.
-        let l = try SQLiteLedger(path: path, configuration: .init(limits: .init(daily: MicroDollars(micros: 50_000), monthly: nil)))
+        // A real breach (a provider billing $3.15 on a $1 day, so that the reservation always has room) stays one after
+        // the limit is raised to $5.
+        let l = try SQLiteLedger(path: path, configuration: .init(limits: .init(daily: .dollars(1), monthly: nil)))
         let r = try #require(F.reservation(try F.reserve(l, .simple, at: Date())))
         _ = try l.settleNow(r.id, Settlement(inputTokens: 1, outputTokens: 1, cost: MicroDollars(micros: 3_150_000)), at: Date())
         o = try await BATSChild.run(["budget", "--ledger", path, "--daily-budget", "5"], scratch: dir)
         #expect(o.status == 0, "\(o.stderr)")
         o = try await BATSChild.run(["audit", "--ledger", path], scratch: dir)
         #expect(o.status == 3, "\(o.stdout) \(o.stderr)")
-        #expect(o.stderr.contains("$0.050000 in force when it was reserved") && o.stderr.contains("limit now $5.000000"), "\(o.stderr)")
+        #expect(o.stderr.contains("$1.000000 in force when it was reserved") && o.stderr.contains("limit now $5.000000"), "\(o.stderr)")
         #expect(o.stderr.contains("over-reservation"))
     }
 }
