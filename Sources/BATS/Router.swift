@@ -193,7 +193,7 @@ public struct Router: Sendable {
     /// Reserves through the ledger; a refusal is thrown as the `budgetExhausted` error `refused` builds from its summary,
     /// carrying the ``RoutingError/refusal``.
     func reserve(
-        _ request: ReservationRequest, logger: Logger?, refused: (String) -> RoutingError, choose: @Sendable (BudgetSnapshot) -> Selection
+        _ request: ReservationRequest, logger: Logger?, refused: (String) -> RoutingError, choose: @escaping @Sendable (BudgetSnapshot) -> Selection
     ) async throws -> Reservation {
         switch try await ledger.reserve(request, at: now(), choose: choose) {
         case .reserved(let r):

@@ -23,7 +23,7 @@ public protocol BudgetLedger: Sendable {
     ///   - choose: The pure selection, given the budget snapshot.
     /// - Returns: The reservation, or the recorded refusal.
     /// - Throws: ``LedgerError``.
-    func reserve(_ request: ReservationRequest, at date: Date, choose: @Sendable (BudgetSnapshot) -> Selection) async throws
+    func reserve(_ request: ReservationRequest, at date: Date, choose: @escaping @Sendable (BudgetSnapshot) -> Selection) async throws
         -> ReservationOutcome
 
     /// Records what a reserved call actually used; totals follow the actual cost.

@@ -46,6 +46,12 @@ final class OpenReservationTracker: Sendable {
         }
     }
 
+    /// What the open transaction's checks have learned so far (a savepoint of the tracker).
+    func pendingMark() -> Scan? { state.withLock { $0.pending } }
+
+    /// Forgets what was learned since `mark` (its savepoint was rolled back).
+    func restorePending(_ mark: Scan?) { state.withLock { $0.pending = mark } }
+
     /// The known state, for tests.
     var committedScan: Scan? { state.withLock { $0.committed } }
 

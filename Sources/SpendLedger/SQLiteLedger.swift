@@ -96,6 +96,8 @@ public struct SQLiteLedger: BudgetLedger {
     let windowCache: WindowCacheBox
     /// Where this process last saw open reservations (shared by ``reconfigured(_:)`` copies).
     let openReservations: OpenReservationTracker
+    /// The asynchronous writes waiting for the next group transaction.
+    let commits = LedgerCommitQueue()
 
     /// Opens (creating if needed) a ledger file, migrates it and reclaims expired reservations.
     ///
@@ -301,31 +303,53 @@ public struct SQLiteLedger: BudgetLedger {
     // MARK: - BudgetLedger
 
     /// Reads the windows containing `date`, lets `choose` pick a model, and reserves its estimate in one transaction.
-    public func reserve(_ request: ReservationRequest, at date: Date, choose: @Sendable (BudgetSnapshot) -> Selection) async throws
+    ///
+    /// The write runs on the ledger's writer thread, never on Swift's cooperative pool, and may share its transaction
+    /// with other writes waiting at the same moment (group commit); it returns once its own change is committed.
+    public func reserve(_ request: ReservationRequest, at date: Date, choose: @escaping @Sendable (BudgetSnapshot) -> Selection) async throws
         -> ReservationOutcome
     {
-        try reserveNow(request, at: date, choose: choose)
+        let expiring = windowCache.shouldCheckExpired(at: date) ? openReservations : nil
+        let ledger = self
+        return try await submit { db, cache in
+            try LedgerStore.reserve(
+                db, request, at: date, windows: { try ledger.windows(for: date, zone: $0) }, configuration: ledger.configuration,
+                expiring: expiring, cache: &cache, choose: choose)
+        }
     }
 
-    /// Records what a reserved call actually used.
+    /// Records what a reserved call actually used (off the cooperative pool, group-committed, as ``reserve(_:at:choose:)``).
     public func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt {
-        try settleNow(reservationID, settlement, at: date)
+        let chain = configuration.chain
+        return try await submit { db, cache in try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, chain: chain) }
     }
 
-    /// Frees a reservation whose call failed or was cancelled.
+    /// Frees a reservation whose call failed or was cancelled (off the cooperative pool, group-committed).
     public func release(_ reservationID: Int64, error: String?, at date: Date) async throws {
-        try releaseNow(reservationID, error: error, at: date)
+        let chain = configuration.chain
+        try await submit { db, cache in try LedgerStore.release(db, reservationID, error: error, at: date, cache: &cache, chain: chain) }
     }
 
-    /// The windows containing `date`, after reclaiming expired reservations.
-    public func snapshot(at date: Date) async throws -> BudgetSnapshot { try snapshotNow(at: date) }
+    /// The windows containing `date`, after reclaiming expired reservations (off the cooperative pool).
+    public func snapshot(at date: Date) async throws -> BudgetSnapshot {
+        if configuration.readOnly {
+            let ledger = self
+            do {
+                return try await writer.read { db in try ledger.snapshot(db, at: date, reclaim: false) }
+            } catch {
+                throw Self.map(error, path: path)
+            }
+        }
+        let ledger = self
+        return try await submit { db, _ in try ledger.snapshot(db, at: date, reclaim: true) }
+    }
 
     // MARK: - Synchronous forms
 
     /// ``reserve(_:at:choose:)`` without suspending: the write runs on the calling thread.
     ///
     /// The ledger's writes are never cancelled half-way: once started they commit or roll back.
-    public func reserveNow(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
+    package func reserveNow(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         let expiring = windowCache.shouldCheckExpired(at: date) ? openReservations : nil
         return try write { db in
             var noCache: LedgerBatchCache?
@@ -336,7 +360,7 @@ public struct SQLiteLedger: BudgetLedger {
     }
 
     /// ``settle(_:_:at:)`` without suspending.
-    public func settleNow(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt {
+    package func settleNow(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt {
         try write { db in
             var noCache: LedgerBatchCache?
             return try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &noCache, chain: configuration.chain)
@@ -344,7 +368,7 @@ public struct SQLiteLedger: BudgetLedger {
     }
 
     /// ``release(_:error:at:)`` without suspending.
-    public func releaseNow(_ reservationID: Int64, error: String?, at date: Date) throws {
+    package func releaseNow(_ reservationID: Int64, error: String?, at date: Date) throws {
         try write { db in
             var noCache: LedgerBatchCache?
             try LedgerStore.release(db, reservationID, error: error, at: date, cache: &noCache, chain: configuration.chain)
@@ -355,16 +379,18 @@ public struct SQLiteLedger: BudgetLedger {
     ///
     /// A read-only ledger reclaims nothing: a reservation past its time-to-live still shows as reserved (the same
     /// amount it would be charged).
-    public func snapshotNow(at date: Date) throws -> BudgetSnapshot {
-        func body(_ db: Database, reclaim: Bool) throws -> BudgetSnapshot {
-            var noCache: LedgerBatchCache?
-            if reclaim { _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache, chain: configuration.chain) }
-            let state = try LedgerState.read(db)
-            let w = try windows(for: date, zone: state.zone(at: LedgerStore.micros(date)))
-            return try LedgerStore.snapshot(db, windows: w, limits: state.limits, cache: &noCache)
-        }
-        if configuration.readOnly { return try read { db in try body(db, reclaim: false) } }
-        return try write { db in try body(db, reclaim: true) }
+    package func snapshotNow(at date: Date) throws -> BudgetSnapshot {
+        if configuration.readOnly { return try read { db in try snapshot(db, at: date, reclaim: false) } }
+        return try write { db in try snapshot(db, at: date, reclaim: true) }
+    }
+
+    /// The snapshot in an open transaction; `reclaim` expires what is past its time-to-live first.
+    func snapshot(_ db: Database, at date: Date, reclaim: Bool) throws -> BudgetSnapshot {
+        var noCache: LedgerBatchCache?
+        if reclaim { _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache, chain: configuration.chain) }
+        let state = try LedgerState.read(db)
+        let w = try windows(for: date, zone: state.zone(at: LedgerStore.micros(date)))
+        return try LedgerStore.snapshot(db, windows: w, limits: state.limits, cache: &noCache)
     }
 
     /// The zone the windows follow at `date` (after a scheduled change, the new one).
@@ -400,228 +426,4 @@ public struct SQLiteLedger: BudgetLedger {
         }
     }
 
-    // MARK: - Internals
-
-    func windows(for date: Date, zone: String) throws -> LedgerStore.Windows {
-        let calendar = try windowCache.calendar(zone)
-        return windowCache.cache.withLock { $0.windows(for: date, calendar: calendar) }
-    }
-
-    /// One IMMEDIATE write transaction, behind the cross-process ``WriteGate`` when the ledger is a file and `gated`.
-    func write<T>(gated: Bool = true, _ body: (Database) throws -> T) throws -> T {
-        if configuration.readOnly {
-            throw LedgerError(kind: .readOnly, path: path, message: "the ledger was opened read-only")
-        }
-        if let damage = windowCache.damage.withLock({ $0 }) { throw damage }
-        if let path, let opened = windowCache.fileIdentity, windowCache.shouldCheckFile() { try LedgerFile.checkStillThere(path, opened) }
-        do {
-            return try writer.writeWithoutTransaction { db in
-                func transaction() throws -> T {
-                    // BEGIN and COMMIT as cached statements: the hot path prepares nothing.
-                    try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-                    do {
-                        let result = try body(db)
-                        try db.cachedStatement(sql: "COMMIT").execute()
-                        openReservations.transactionEnded(committed: true)
-                        return result
-                    } catch {
-                        openReservations.transactionEnded(committed: false)
-                        if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
-                        throw error
-                    }
-                }
-                guard let gate, gated else { return try transaction() }
-                return try gate.withLock(timeout: configuration.busyTimeout, transaction)
-            }
-        } catch {
-            let mapped = Self.map(error, path: path)
-            // Never write again into a ledger found damaged.
-            if let e = mapped as? LedgerError, e.kind == .corrupt || e.kind == .notALedger { windowCache.damage.withLock { $0 = e } }
-            throw mapped
-        }
-    }
-
-    func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try writer.read(body) } catch { throw Self.map(error, path: path) }
-    }
-
-    static func grdbConfiguration(_ c: Configuration) -> GRDB.Configuration {
-        var config = GRDB.Configuration()
-        config.busyMode = .callback(FairBusyHandler(timeout: c.busyTimeout).callback)
-        config.label = "bats-ledger"
-        return config
-    }
-
-    static func map(_ error: any Error, path: String?) -> any Error {
-        if error is LedgerError || error is CancellationError { return error }
-        guard let e = error as? DatabaseError else { return error }
-        let code = e.resultCode
-        let message = e.message ?? "\(e)"
-        switch code {
-        case .SQLITE_NOTADB:
-            return LedgerError(kind: .notALedger, path: path, sqliteCode: code.rawValue, message: "the file is not an SQLite database")
-        case .SQLITE_CORRUPT:
-            return LedgerError(kind: .corrupt, path: path, sqliteCode: code.rawValue, message: "the database is damaged: \(message)")
-        case .SQLITE_READONLY:
-            if e.extendedResultCode == .SQLITE_READONLY_DBMOVED {
-                return LedgerError(
-                    kind: .ioError, path: path, sqliteCode: e.extendedResultCode.rawValue,
-                    message: "the ledger file was moved or deleted while it was open; nothing more can be written to it")
-            }
-            return LedgerError(kind: .readOnly, path: path, sqliteCode: code.rawValue, message: "the ledger is read-only: \(message)")
-        case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return LedgerError(kind: .locked, path: path, sqliteCode: code.rawValue, message: "the ledger is locked by another process or connection: \(message)")
-        case .SQLITE_IOERR, .SQLITE_FULL:
-            return LedgerError(kind: .ioError, path: path, sqliteCode: e.extendedResultCode.rawValue, message: ioErrorText(e, message: message))
-        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
-            return LedgerError(kind: .cannotOpen, path: path, sqliteCode: code.rawValue, message: "cannot open the ledger: \(message)")
-        default:
-            return LedgerError(kind: .database, path: path, sqliteCode: code.rawValue, message: message)
-        }
-    }
-}
-
-extension SQLiteLedger {
-    /// Says what an I/O error under the ledger most likely was, in words.
-    static func ioErrorText(_ e: DatabaseError, message: String) -> String {
-        if e.resultCode == .SQLITE_FULL { return "the disk is full: nothing more can be written to the ledger (\(message))" }
-        switch e.extendedResultCode {
-        case .SQLITE_IOERR_SHORT_READ, .SQLITE_IOERR_READ:
-            return "reading the ledger failed: its file, WAL or shared-memory file was deleted, truncated or replaced while it was open (\(message))"
-        case .SQLITE_IOERR_WRITE, .SQLITE_IOERR_FSYNC, .SQLITE_IOERR_TRUNCATE:
-            return "writing the ledger failed: the disk is full or failing, or the file was removed while open (\(message))"
-        case .SQLITE_IOERR_SHMOPEN, .SQLITE_IOERR_SHMSIZE, .SQLITE_IOERR_SHMMAP, .SQLITE_IOERR_SHMLOCK:
-            return "the ledger's shared-memory file (-shm) cannot be used: it was deleted or its folder is not writable (\(message))"
-        case .SQLITE_IOERR_LOCK, .SQLITE_IOERR_RDLOCK, .SQLITE_IOERR_UNLOCK:
-            return "the ledger's file locks failed (a network file system without locks?) (\(message))"
-        default:
-            return "an I/O error under the ledger: the file, its WAL or the disk failed while it was open (\(message))"
-        }
-    }
-}
-
-extension SQLiteLedger.Configuration {
-    func validate() throws {
-        try limits?.validate()
-        guard reservationTimeToLive > .zero else {
-            throw LedgerError(kind: .invalidConfiguration, message: "reservation time-to-live must be positive")
-        }
-        guard busyTimeout >= .zero else { throw LedgerError(kind: .invalidConfiguration, message: "busy timeout must not be negative") }
-    }
-}
-
-final class WindowCacheBox: Sendable {
-    let cache = Mutex(WindowCache())
-    /// The state read when the ledger was opened (for ``SQLiteLedger/limits`` and ``SQLiteLedger/calendar``).
-    let opened = Mutex(LedgerState(limits: .unlimited, chainMode: "sha256"))
-    /// Set when a write found the file damaged: every later write is refused.
-    let damage = Mutex<LedgerError?>(nil)
-    private let identity = Mutex<LedgerFile.Identity?>(nil)
-    private let lastFileCheck = Mutex<ContinuousClock.Instant?>(nil)
-
-    /// Whether a write should check that the file is still the one opened: at most every 20 ms (a `stat` of the path
-    /// cost about a tenth of a reserve+settle when made on every write).
-    func shouldCheckFile() -> Bool {
-        let now = ContinuousClock.now
-        return lastFileCheck.withLock { last in
-            if let l = last, now - l < .milliseconds(20) { return false }
-            last = now
-            return true
-        }
-    }
-
-    /// The file's device and inode when it was opened (a file ledger only).
-    var fileIdentity: LedgerFile.Identity? {
-        get { identity.withLock { $0 } }
-        set { identity.withLock { $0 = newValue } }
-    }
-    private let calendars = Mutex<[String: BudgetCalendar]>([:])
-
-    /// The calendar of a zone, made once.
-    func calendar(_ zone: String) throws -> BudgetCalendar {
-        if let c = calendars.withLock({ $0[zone] }) { return c }
-        let c = try BudgetCalendar(timeZoneIdentifier: zone)
-        calendars.withLock { $0[zone] = c }
-        return c
-    }
-    /// The last time (µs) a reservation looked for expired reservations.
-    private let lastExpiryCheck = Mutex(Int64.min)
-
-    /// Whether a reservation at `date` should look for expired reservations: at most once a second of call time
-    /// (reading a window always does).
-    func shouldCheckExpired(at date: Date) -> Bool {
-        let now = LedgerStore.micros(date)
-        return lastExpiryCheck.withLock { last in
-            guard now >= last &+ 1_000_000 || now < last else { return false }
-            last = now
-            return true
-        }
-    }
-}
-
-/// A busy handler that retries with short, jittered sleeps (50 µs growing by 10 µs a try to 1 ms, plus up to 200 µs
-/// of jitter) until a deadline, instead of SQLite's default growing sleeps, so no process starves behind the others.
-///
-/// One start time is kept per handler; in WAL mode only the single writer connection of a process waits here.
-final class FairBusyHandler: Sendable {
-    let timeout: Duration
-    private let episodeStart = Mutex(ContinuousClock.now)
-
-    init(timeout: Duration) { self.timeout = timeout }
-
-    var callback: @Sendable (Int) -> Bool { { [self] tries in handle(tries) } }
-
-    func handle(_ tries: Int) -> Bool {
-        let now = ContinuousClock.now
-        let elapsed = episodeStart.withLock { start in
-            if tries == 0 { start = now }
-            return now - start
-        }
-        if elapsed >= timeout { return false }
-        usleep(UInt32(min(1_000, 50 + tries * 10) + Int.random(in: 0...200)))
-        return true
-    }
-}
-
-/// Operations run inside one ``SQLiteLedger/batch(_:)`` transaction.
-public struct LedgerBatch {
-    let db: Database
-    let ledger: SQLiteLedger
-    /// Window totals, open reservations and the chain head, exact while the batch's transaction is open.
-    var cache: LedgerBatchCache? = LedgerBatchCache()
-
-    init(db: Database, ledger: SQLiteLedger) {
-        self.db = db
-        self.ledger = ledger
-    }
-
-    /// Reserves, as ``SQLiteLedger/reserve(_:at:choose:)``, inside the batch.
-    public mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws
-        -> ReservationOutcome
-    {
-        let ledger = self.ledger
-        return try LedgerStore.reserve(
-            db, request, at: date, windows: { try ledger.windows(for: date, zone: $0) }, configuration: ledger.configuration,
-            expiring: ledger.windowCache.shouldCheckExpired(at: date) ? ledger.openReservations : nil, cache: &cache, choose: choose)
-    }
-
-    /// Settles, as ``SQLiteLedger/settle(_:_:at:)``, inside the batch.
-    /// - Returns: Whether a critical call pushed a window over its limit (the entry is not read back).
-    @discardableResult
-    public mutating func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> Bool {
-        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, chain: ledger.configuration.chain).overLimit
-    }
-
-    /// Releases, as ``SQLiteLedger/release(_:error:at:)``, inside the batch.
-    public mutating func release(_ reservationID: Int64, error: String?, at date: Date) throws {
-        try LedgerStore.release(db, reservationID, error: error, at: date, cache: &cache, chain: ledger.configuration.chain)
-    }
-}
-
-extension SQLiteLedger {
-    /// The cheapest write the ledger can make (one cached one-row UPDATE in an IMMEDIATE transaction), for benchmarks
-    /// that compare an operation with the floor of SQLite and GRDB on this machine. Changes nothing.
-    public func floorTransaction() throws {
-        try write { db in try db.cachedStatement(sql: "UPDATE budget_config SET id = id WHERE id = 1").execute() }
-    }
 }

@@ -23,7 +23,7 @@ final class FailingSettleLedger: BudgetLedger {
 
     var limits: BudgetLimits { base.limits }
     var calendar: BudgetCalendar { base.calendar }
-    func reserve(_ r: ReservationRequest, at d: Date, choose: @Sendable (BudgetSnapshot) -> Selection) async throws -> ReservationOutcome {
+    func reserve(_ r: ReservationRequest, at d: Date, choose: @escaping @Sendable (BudgetSnapshot) -> Selection) async throws -> ReservationOutcome {
         try await base.reserve(r, at: d, choose: choose)
     }
     func settle(_ id: Int64, _ s: Settlement, at d: Date) async throws -> SettlementReceipt {

@@ -20,7 +20,7 @@ struct TimedLedger: BudgetLedger {
     var limits: BudgetLimits { base.limits }
     var calendar: BudgetCalendar { base.calendar }
 
-    func reserve(_ request: ReservationRequest, at date: Date, choose: @Sendable (BudgetSnapshot) -> Selection) async throws
+    func reserve(_ request: ReservationRequest, at date: Date, choose: @escaping @Sendable (BudgetSnapshot) -> Selection) async throws
         -> ReservationOutcome
     {
         let start = clock.now
