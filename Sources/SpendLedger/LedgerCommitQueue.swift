@@ -12,7 +12,7 @@ import Synchronization
 ///
 /// Semantics are those of one transaction per operation, in queue order: each fit check sees the totals every earlier
 /// operation left, each receipt is the caller's own, and the hash chain follows the commit order.
-final class LedgerCommitQueue: Sendable {
+package final class LedgerCommitQueue: Sendable {
     /// One queued operation: `run` does the work inside the group's transaction and returns how to resume its caller
     /// once the group commits; `fail` resumes the caller with an error.
     struct Operation: Sendable {
@@ -30,7 +30,7 @@ final class LedgerCommitQueue: Sendable {
     init() {}
 
     /// How many group transactions committed or failed, and how many operations they held (for benchmarks and tests).
-    var statistics: (groups: Int, operations: Int) { (groups.load(ordering: .relaxed), grouped.load(ordering: .relaxed)) }
+    package var statistics: (groups: Int, operations: Int) { (groups.load(ordering: .relaxed), grouped.load(ordering: .relaxed)) }
 
     /// Queues an operation; returns `true` when the caller must start a drain (none is running).
     func enqueue(_ op: Operation) -> Bool {

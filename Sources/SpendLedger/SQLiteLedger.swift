@@ -97,7 +97,7 @@ public struct SQLiteLedger: BudgetLedger {
     /// Where this process last saw open reservations (shared by ``reconfigured(_:)`` copies).
     let openReservations: OpenReservationTracker
     /// The asynchronous writes waiting for the next group transaction.
-    let commits = LedgerCommitQueue()
+    package let commits = LedgerCommitQueue()
 
     /// Opens (creating if needed) a ledger file, migrates it and reclaims expired reservations.
     ///
