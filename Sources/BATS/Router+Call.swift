@@ -3,48 +3,26 @@ import ModelSelection
 import SpendLedger
 
 extension Router {
-    /// The state of one routed call across its attempts.
+    /// One chat call, resolved: its task, request id and profile.
     struct Call {
         let task: RoutedTask
         let requestID: String
         let profile: TaskProfile
         let tierByRule: Bool
-        var excluded: Set<ModelID> = []
-        var attempts: [RouteRecord.Attempt] = []
-        var attemptNumber = 0
-        var lastError: GatewayError?
 
-        init(task: RoutedTask, requestID: String, profile: TaskProfile, tierByRule: Bool) {
-            self.task = task
-            self.requestID = requestID
-            self.profile = profile
-            self.tierByRule = tierByRule
+        /// The routing policy of this call.
+        func machine(selector: ModelSelector, configuration: RoutingStateMachine.Configuration) -> RoutingStateMachine {
+            RoutingStateMachine(
+                selector: selector, plan: .chat(profile), requestID: requestID, taskKind: task.kind, tags: task.tags, tierByRule: tierByRule,
+                configuration: configuration)
         }
 
-        /// The request to send for a selection: the gateway's model id and the reserved completion cap.
-        func request(for selection: Selection, catalog: ModelCatalog) -> ChatRequest {
+        /// The request to send for a reservation: the gateway's model id and the reserved completion cap.
+        func request(for reservation: Reservation, catalog: ModelCatalog) -> ChatRequest {
             var r = task.request
-            r.model = catalog.model(selection.model!)!.gatewayID
-            r.maxTokens = selection.maxOutputTokens
+            r.model = catalog.model(reservation.model)?.gatewayID ?? reservation.model.rawValue
+            r.maxTokens = reservation.selection.maxOutputTokens
             return r
-        }
-
-        /// The record of the attempt that answered; `receipt` is `nil` when its settlement is pending.
-        func record(reservation: Reservation, settlement: Settlement, receipt: SettlementReceipt?, usage: Usage) -> RouteRecord {
-            let s = reservation.selection
-            var r = RouteRecord(
-                requestID: requestID, taskKind: task.kind, tier: profile.complexity, tierByUnknownRule: tierByRule, model: s.model!,
-                reason: s.reason, estimate: s.estimate, cost: receipt?.cost ?? settlement.cost, usage: usage,
-                usageEstimated: receipt?.usageEstimated ?? settlement.estimated,
-                entryID: reservation.id, attempts: attempts + [.init(model: s.model!, entryID: reservation.id, error: nil)],
-                exceedsDailyLimit: s.exceedsDailyLimit, exceedsMonthlyLimit: s.exceedsMonthlyLimit)
-            r.settlementPending = receipt == nil
-            r.flags = receipt?.flags ?? settlement.flags
-            return r
-        }
-
-        func error(_ kind: RoutingError.Kind, detail: String) -> RoutingError {
-            RoutingError(kind: kind, requestID: requestID, tier: profile.complexity, attempts: attempts, gatewayError: lastError, detail: detail)
         }
     }
 }

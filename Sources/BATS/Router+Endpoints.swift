@@ -46,16 +46,12 @@ extension Router {
             r.model = gatewayModel
             return try await endpoint.embeddings(r, options: options, logger: logger)
         } settle: { (response: EmbeddingsResponse) in
-            if let usage = response.usage {
-                let tokens = usage.promptTokens > 0 ? usage.promptTokens : usage.totalTokens
-                // Embeddings report no completion tokens: a missing completion count is no problem here.
-                let problems = usage.problems.filter { !$0.contains("completion") && !$0.contains("total") }
-                if problems.isEmpty, tokens >= 0 { return FixedSettlement(inputTokens: tokens, images: 0, estimated: false) }
-                return FixedSettlement(
-                    inputTokens: route.call.inputTokens, images: 0, estimated: true,
-                    suspect: "usage settled from the estimate: " + (problems.isEmpty ? ["negative token count"] : problems).joined(separator: "; "))
-            }
-            return FixedSettlement(inputTokens: route.call.inputTokens, images: 0, estimated: true)
+            guard let usage = response.usage else { return (nil, 0, []) }
+            let tokens = usage.promptTokens > 0 ? usage.promptTokens : usage.totalTokens
+            // Embeddings report no completion tokens: a missing completion count is no problem here.
+            var problems = usage.problems.filter { !$0.contains("completion") && !$0.contains("total") }
+            if problems.isEmpty, tokens < 0 { problems.append("negative token count") }
+            return (tokens, 0, problems)
         }
         return RoutedEmbeddings(response: response, record: record)
     }
@@ -94,7 +90,7 @@ extension Router {
             r.model = gatewayModel
             return try await endpoint.generateImages(r, options: options, logger: logger)
         } settle: { (response: ImageGenerationResponse) in
-            FixedSettlement(inputTokens: 0, images: response.data.count, estimated: false)
+            (0, response.data.count, [])
         }
         return RoutedImages(response: response, record: record)
     }
@@ -117,15 +113,6 @@ extension Router {
         func unsupported(_ endpoint: String) -> RoutingError {
             error(.unsupportedEndpoint, detail: "the gateway does not support \(endpoint)")
         }
-    }
-
-    /// What a reply used: prompt tokens and images, reported or estimated.
-    struct FixedSettlement {
-        var inputTokens: Int
-        var images: Int
-        var estimated: Bool
-        /// Why the reported usage was not used (settled from the estimate, flagged), if it was not.
-        var suspect: String?
     }
 
     /// Resolves the tier and the model, and checks the model against the catalog.
@@ -170,78 +157,32 @@ extension Router {
         }
     }
 
-    /// Reserves, sends, and settles; releases the reservation when sending or settling fails or is cancelled.
+    /// Reserves, sends, and settles through the routing policy; a failure releases the reservation (or settles a
+    /// reply the provider answered but that was lost) and ends the call: a fixed model has no fallback.
+    ///
+    /// `settle` reads a reply's usage: prompt tokens (`nil` when none were reported), images, and its problems.
     private func routeFixed<Response: Sendable>(
         _ route: FixedRoute, tags: [String: String], logger: Logger?,
         send: (_ gatewayModel: String, _ options: GatewayRequestOptions) async throws -> Response,
-        settle: (Response) -> FixedSettlement
+        settle: (Response) -> (inputTokens: Int?, images: Int, problems: [String])
     ) async throws -> (Response, RouteRecord) {
-        let reservation = try await reserveFixed(route, tags: tags, logger: logger)
-        let selection = reservation.selection
-        let model = route.call.model
-        let response: Response
-        do {
-            let options = GatewayRequestOptions(timeout: configuration.requestTimeout, requestID: route.requestID)
-            response = try await send(model.gatewayID, options)
-        } catch {
-            throw try await releaseFixed(error, reservation: reservation, route: route, logger: logger)
-        }
-        // The provider answered: settled (or left pending), never released.
-        let used = settle(response)
-        var settlement: Settlement
-        if used.suspect == nil, let cost = try? selector.catalog.cost(of: model, inputTokens: used.inputTokens, outputTokens: 0, images: used.images),
-            cost.rawValue <= Self.maxCallCost
-        {
-            settlement = Settlement(inputTokens: used.inputTokens, outputTokens: 0, cost: cost, estimated: used.estimated)
-            if used.inputTokens > selection.inputTokens || cost > selection.estimate {
-                settlement.flags.insert(.overReservation)
-                settlement.note = "the provider reported \(used.inputTokens) tokens and \(used.images) images; the reservation was for \(selection.inputTokens) tokens, \(route.call.images) images"
+        var machine = RoutingStateMachine(
+            selector: selector, plan: .fixed(route.call), requestID: route.requestID, taskKind: route.taskKind, tags: tags,
+            tierByRule: route.tierByRule, configuration: policy)
+        var response: Response?
+        let record = try await drive(&machine, logger: logger) { _, machine in
+            do {
+                let options = GatewayRequestOptions(timeout: configuration.requestTimeout, requestID: route.requestID)
+                let r = try await send(route.call.model.gatewayID, options)
+                response = r
+                let used = settle(r)
+                return machine.answeredFixed(inputTokens: used.inputTokens, images: used.images, problems: used.problems)
+            } catch {
+                return machine.failed(error)
             }
-        } else {
-            settlement = Settlement(
-                inputTokens: selection.inputTokens, outputTokens: 0, cost: selection.estimate, estimated: true, flags: .usageSuspect,
-                note: used.suspect ?? "usage settled from the estimate: the reported usage cannot be priced")
         }
-        let receipt = await settleDurably(reservation, settlement, requestID: route.requestID, logger: logger)
-        var record = RouteRecord(
-            requestID: route.requestID, taskKind: route.taskKind, tier: route.call.tier, tierByUnknownRule: route.tierByRule,
-            model: model.id, reason: selection.reason, estimate: selection.estimate, cost: receipt?.cost ?? settlement.cost,
-            usage: Usage(promptTokens: settlement.inputTokens, completionTokens: 0), usageEstimated: settlement.estimated,
-            images: used.images, entryID: reservation.id, attempts: [.init(model: model.id, entryID: reservation.id, error: nil)],
-            exceedsDailyLimit: selection.exceedsDailyLimit, exceedsMonthlyLimit: selection.exceedsMonthlyLimit)
-        record.settlementPending = receipt == nil
-        record.flags = receipt?.flags ?? settlement.flags
-        logger?.debug("routed \(model.kind)", metadata: Self.metadata(record))
+        logger?.debug("routed \(route.call.model.kind)", metadata: Self.metadata(record))
+        guard let response else { throw route.error(.gatewayFailed, detail: "no reply was kept") }
         return (response, record)
-    }
-
-    private func reserveFixed(_ route: FixedRoute, tags: [String: String], logger: Logger?) async throws -> Reservation {
-        let call = route.call, selector = self.selector
-        return try await reserve(
-            ReservationRequest(
-                requestID: route.requestID, attempt: 1, taskKind: route.taskKind, tags: tags, callDeadline: configuration.callDeadline),
-            logger: logger,
-            refused: { route.error(.budgetExhausted, detail: $0) }
-        ) { snapshot in selector.select(call, budget: snapshot) }
-    }
-
-    /// Ends a failed call's reservation (released; settled at its estimate when the provider answered before the
-    /// failure) and returns the error to throw: `CancellationError` when cancelled, a ``RoutingError`` for a gateway
-    /// failure (there is no other model to try), anything else unchanged.
-    private func releaseFixed(_ error: any Error, reservation: Reservation, route: FixedRoute, logger: Logger?) async throws -> any Error {
-        let model = route.call.model.id
-        let text = Self.failureText(error)
-        if let g = error as? GatewayError, g.providerAnswered {
-            _ = await settleDurably(reservation, Self.lostReplySettlement(reservation.selection, error: g), requestID: route.requestID, logger: logger)
-        } else {
-            try await ledger.release(reservation.id, error: text, at: now())
-        }
-        if error is CancellationError || Task.isCancelled { return CancellationError() }
-        guard let g = error as? GatewayError else { return error }
-        let attempts = [RouteRecord.Attempt(model: model, entryID: reservation.id, error: text)]
-        if g.allowsFallback {
-            return route.error(.allProvidersFailed, attempts: attempts, gatewayError: g, detail: "the \(route.call.model.kind) model failed at the provider (no fallback model)")
-        }
-        return route.error(.gatewayFailed, attempts: attempts, gatewayError: g, detail: "the gateway refused the call")
     }
 }

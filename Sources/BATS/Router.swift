@@ -82,24 +82,21 @@ public struct Router: Sendable {
     /// - Throws: ``RoutingError`` (budget exhausted, every provider failed, a non-retryable gateway error),
     ///   ``SpendLedger/LedgerError``, or `CancellationError` (the reservation is released first).
     public func complete(_ task: RoutedTask, logger: Logger? = nil) async throws -> RoutedResponse {
-        var call = try prepare(task)
-        while true {
-            let reservation = try await reserve(&call, logger: logger)
-            let request = call.request(for: reservation.selection, catalog: selector.catalog)
-            let response: ChatResponse
+        let call = try prepare(task)
+        var machine = call.machine(selector: selector, configuration: policy)
+        var response: ChatResponse?
+        let record = try await drive(&machine, logger: logger) { reservation, machine in
             do {
-                response = try await gateway.complete(request, options: options(call), logger: logger)
+                let r = try await gateway.complete(call.request(for: reservation, catalog: selector.catalog), options: options(call), logger: logger)
+                response = r
+                return machine.answered(usage: r.usage, replyBytes: Self.replyBytes(r))
             } catch {
-                try await handleFailure(error, reservation: reservation, call: &call, logger: logger)
-                continue
+                return machine.failed(error)
             }
-            // The provider answered: from here the call is settled (or left pending), never released.
-            let (settlement, usage) = settlement(for: response.usage, replyBytes: Self.replyBytes(response), call: call, selection: reservation.selection)
-            let receipt = await settleDurably(reservation, settlement, requestID: call.requestID, logger: logger)
-            let record = call.record(reservation: reservation, settlement: settlement, receipt: receipt, usage: usage)
-            logger?.debug("routed", metadata: Self.metadata(record))
-            return RoutedResponse(response: response, record: record)
         }
+        logger?.debug("routed", metadata: Self.metadata(record))
+        guard let response else { throw machine.error(.gatewayFailed, detail: "no reply was kept") }
+        return RoutedResponse(response: response, record: record)
     }
 
     // MARK: - Stream
@@ -118,32 +115,34 @@ public struct Router: Sendable {
     public func stream<R: Sendable>(
         _ task: RoutedTask, logger: Logger? = nil, _ body: (RoutedStream) async throws -> R
     ) async throws -> (result: R, record: RouteRecord) {
-        var call = try prepare(task)
-        while true {
-            let reservation = try await reserve(&call, logger: logger)
-            let request = call.request(for: reservation.selection, catalog: selector.catalog)
+        let call = try prepare(task)
+        var machine = call.machine(selector: selector, configuration: policy)
+        var result: Result<R, any Error>?
+        let record = try await drive(&machine, logger: logger) { reservation, machine in
             let chunks: ChatCompletionStream
             do {
-                chunks = try await gateway.stream(request, options: options(call), logger: logger)
+                chunks = try await gateway.stream(call.request(for: reservation, catalog: selector.catalog), options: options(call), logger: logger)
             } catch {
-                try await handleFailure(error, reservation: reservation, call: &call, logger: logger)
-                continue
+                return machine.failed(error)
             }
             let routed = RoutedStream(chunks)
-            let result: Result<R, any Error>
             do { result = .success(try await body(routed)) } catch { result = .failure(error) }
             let progress = routed.progress
-            let (settlement, usage) = settlement(
-                for: progress.usage, replyBytes: progress.bytes, call: call, selection: reservation.selection,
+            return machine.answered(
+                usage: progress.usage, replyBytes: progress.bytes,
                 problems: progress.conflictingUsage ? ["the stream reported different usage more than once"] : [])
-            let receipt = await settleDurably(reservation, settlement, requestID: call.requestID, logger: logger)
-            let record = call.record(reservation: reservation, settlement: settlement, receipt: receipt, usage: usage)
-            logger?.debug("routed stream", metadata: Self.metadata(record))
-            return (try result.get(), record)
         }
+        logger?.debug("routed stream", metadata: Self.metadata(record))
+        guard let result else { throw machine.error(.gatewayFailed, detail: "the stream was not consumed") }
+        return (try result.get(), record)
     }
 
     // MARK: - Steps
+
+    /// The policy's settings, from the router's.
+    var policy: RoutingStateMachine.Configuration {
+        .init(criticalAttempts: configuration.criticalAttempts, callDeadline: configuration.callDeadline)
+    }
 
     private func prepare(_ task: RoutedTask) throws -> Call {
         let requestID = task.requestID ?? UUID().uuidString.lowercased()
@@ -175,73 +174,50 @@ public struct Router: Sendable {
         return Call(task: task, requestID: requestID, profile: profile, tierByRule: byRule)
     }
 
-    private func reserve(_ call: inout Call, logger: Logger?) async throws -> Reservation {
-        let critical = call.profile.complexity == .critical
-        if !critical, selector.chain(for: call.profile.complexity).allSatisfy(call.excluded.contains) {
-            throw call.error(.allProvidersFailed, detail: "every model of the tier's chain failed at the provider")
-        }
-        call.attemptNumber += 1
-        let profile = call.profile, excluded = call.excluded, selector = self.selector
-        return try await reserve(
-            ReservationRequest(
-                requestID: call.requestID, attempt: call.attemptNumber, taskKind: call.task.kind, tags: call.task.tags,
-                callDeadline: configuration.callDeadline),
-            logger: logger, refused: { [call] in call.error(.budgetExhausted, detail: $0) }
-        ) { snapshot in selector.select(profile, budget: snapshot, excluding: excluded) }
-    }
-
-    /// Reserves through the ledger; a refusal is thrown as the `budgetExhausted` error `refused` builds from its summary,
-    /// carrying the ``RoutingError/refusal``.
-    func reserve(
-        _ request: ReservationRequest, logger: Logger?, refused: (String) -> RoutingError, choose: @escaping @Sendable (BudgetSnapshot) -> Selection
-    ) async throws -> Reservation {
-        switch try await ledger.reserve(request, at: now(), choose: choose) {
-        case .reserved(let r):
-            logger?.debug(
-                "reserved",
-                metadata: [
-                    "request": "\(request.requestID)", "model": "\(r.selection.model!)", "reason": "\(r.selection.reason)",
-                    "estimate": "\(r.selection.estimate)",
-                ])
-            return r
-        case .refused(let selection, _, _):
-            var e = refused(selection.refusal?.summary ?? "refused")
-            e.refusal = selection.refusal
-            throw e
-        }
-    }
-
-    /// What a failed attempt's ledger entry records as its error.
-    static func failureText(_ error: any Error) -> String {
-        (error as? GatewayError)?.description ?? (error is CancellationError ? "cancelled" : "\(error)")
-    }
-
-    /// Ends a failed attempt's reservation and decides whether to try again; rethrows otherwise.
-    ///
-    /// An attempt the provider answered before failing (a reply too large, cut or timed out mid-body) was billed: it is
-    /// settled at its estimate, flagged ``SpendLedger/EntryFlags/replyLost``. Any other failure is released.
-    private func handleFailure(_ error: any Error, reservation: Reservation, call: inout Call, logger: Logger?) async throws {
-        let model = reservation.selection.model!
-        let text = Self.failureText(error)
-        if let g = error as? GatewayError, g.providerAnswered {
-            _ = await settleDurably(reservation, Self.lostReplySettlement(reservation.selection, error: g), requestID: call.requestID, logger: logger)
-        } else {
-            try await ledger.release(reservation.id, error: text, at: now())
-        }
-        call.attempts.append(.init(model: model, entryID: reservation.id, error: text))
-        if error is CancellationError || Task.isCancelled { throw CancellationError() }
-        guard let g = error as? GatewayError else { throw error }
-        call.lastError = g
-        guard g.allowsFallback else {
-            throw call.error(.gatewayFailed, detail: "the gateway refused the call")
-        }
-        logger?.debug("provider failed; trying again", metadata: ["request": "\(call.requestID)", "model": "\(model)", "error": "\(g.kind)"])
-        if call.profile.complexity == .critical {
-            if call.attempts.count >= configuration.criticalAttempts {
-                throw call.error(.allProvidersFailed, detail: "the pinned critical model failed \(call.attempts.count) times")
+    /// Runs the routing policy: the ledger's steps here (reserve, release, settle durably), the provider's in `send`,
+    /// which reports the attempt's outcome to the machine and returns its next action.
+    func drive(
+        _ machine: inout RoutingStateMachine, logger: Logger?,
+        send: (Reservation, inout RoutingStateMachine) async -> RoutingStateMachine.Action
+    ) async throws -> RouteRecord {
+        var action = machine.start()
+        while true {
+            switch action {
+            case .reserve(let request):
+                let m = machine
+                let outcome = try await ledger.reserve(request, at: now()) { m.choose($0) }
+                if case .reserved(let r) = outcome {
+                    logger?.debug(
+                        "reserved",
+                        metadata: [
+                            "request": "\(request.requestID)", "model": "\(r.model)", "reason": "\(r.selection.reason)",
+                            "estimate": "\(r.selection.estimate)",
+                        ])
+                }
+                action = machine.reserved(outcome)
+            case .send(let reservation):
+                action = await send(reservation, &machine)
+            case .release(let reservation, let error):
+                try await ledger.release(reservation.id, error: error, at: now())
+                action = machine.released()
+                try continueUnlessCancelled(action, machine, logger: logger)
+            case .settle(let reservation, let settlement):
+                let lost = settlement.flags.contains(.replyLost)
+                action = await settleDurably(reservation, settlement, machine: &machine, logger: logger)
+                if lost { try continueUnlessCancelled(action, machine, logger: logger) }
+            case .fail(let error):
+                throw error
+            case .finish(let record):
+                return record
             }
-        } else {
-            call.excluded.insert(model)
+        }
+    }
+
+    /// After a failed attempt: a cancelled caller stops here, whatever the failure was.
+    private func continueUnlessCancelled(_ next: RoutingStateMachine.Action, _ machine: RoutingStateMachine, logger: Logger?) throws {
+        if Task.isCancelled { throw CancellationError() }
+        if case .reserve = next, let last = machine.attempts.last {
+            logger?.debug("provider failed; trying again", metadata: ["request": "\(machine.requestID)", "model": "\(last.model)"])
         }
     }
 

@@ -25,10 +25,10 @@ public struct LedgerBatch {
     }
 
     /// Settles, as ``SQLiteLedger/settle(_:_:at:)``, inside the batch.
-    /// - Returns: Whether a critical call pushed a window over its limit (the entry is not read back).
+    /// - Returns: What was recorded (the entry is not read back).
     @discardableResult
-    public mutating func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> Bool {
-        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, chain: ledger.configuration.chain).overLimit
+    public mutating func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt {
+        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, chain: ledger.configuration.chain)
     }
 
     /// Releases, as ``SQLiteLedger/release(_:error:at:)``, inside the batch.

@@ -131,6 +131,8 @@ public struct ReservationRequest: Sendable, Hashable {
 public struct Reservation: Sendable, Hashable {
     /// The entry id.
     public var id: Int64
+    /// The model reserved for (a reservation always has one; only a refusal's selection has none).
+    public var model: ModelID
     /// The selection it was made for.
     public var selection: Selection
     /// The budget as it was just before the reservation.

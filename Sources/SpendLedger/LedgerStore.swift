@@ -163,7 +163,7 @@ enum LedgerStore {
         cache?.open[id] = OpenEntry(
             status: .reserved, estCost: estimate.rawValue, estIn: inputTokens, estOut: selection.maxOutputTokens, critical: critical, day: w.day.key,
             month: w.month.key, hash: hash, flags: [])
-        return .reserved(Reservation(id: id, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
+        return .reserved(Reservation(id: id, model: model, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
     }
 
     static func refusalText(_ s: Selection) -> String { s.refusal?.summary ?? "refused" }

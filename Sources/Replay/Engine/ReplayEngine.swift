@@ -1,3 +1,4 @@
+public import BATS
 import Foundation
 import Gateway
 public import Logging
@@ -67,13 +68,16 @@ public struct ReplayEngine: Sendable {
     ///   - next: Returns the next task, `nil` at the end (streamed: memory stays flat in the workload's length).
     ///   - ledger: The ledger (its limits and calendar are the replay's).
     ///   - progress: Called every 10,000 tasks with the count so far.
+    ///   - decisions: Called with each task's decision (model, reason, attempts, cost), in workload order.
     ///   - logger: Where to log; `nil` is silent.
     /// - Returns: The report.
     /// - Throws: What `next` throws (``ReplayError``) or ``SpendLedger/LedgerError``.
     public func run(
-        next: () throws -> WorkloadTask?, into ledger: SQLiteLedger, progress: ((Int) -> Void)? = nil, logger: Logger? = nil
+        next: () throws -> WorkloadTask?, into ledger: SQLiteLedger, progress: ((Int) -> Void)? = nil,
+        decisions: ((RoutingDecision) -> Void)? = nil, logger: Logger? = nil
     ) throws -> ReplayReport {
         var state = ReplayState(engine: self)
+        state.decisions = decisions
         let clock = ContinuousClock()
         let start = clock.now
         var done = false
@@ -111,8 +115,7 @@ public struct ReplayEngine: Sendable {
 /// Ledger writes of a replay, committed per call or inside a batch.
 protocol ReplayLedgerOps {
     mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome
-    /// Returns whether a critical call pushed a window over its limit.
-    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt
     mutating func release(_ id: Int64, error: String?, at date: Date) throws
 }
 
@@ -121,7 +124,7 @@ struct PerCallOps: ReplayLedgerOps {
     mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         try ledger.reserveNow(request, at: date, choose: choose)
     }
-    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool { try ledger.settleNow(id, settlement, at: date).overLimit }
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt { try ledger.settleNow(id, settlement, at: date) }
     mutating func release(_ id: Int64, error: String?, at date: Date) throws { try ledger.releaseNow(id, error: error, at: date) }
 }
 
@@ -130,6 +133,6 @@ struct BatchOps: ReplayLedgerOps {
     mutating func reserve(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         try batch.reserve(request, at: date, choose: choose)
     }
-    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> Bool { try batch.settle(id, settlement, at: date) }
+    mutating func settle(_ id: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt { try batch.settle(id, settlement, at: date) }
     mutating func release(_ id: Int64, error: String?, at date: Date) throws { try batch.release(id, error: error, at: date) }
 }

@@ -1,3 +1,4 @@
+import BATS
 import Foundation
 import Gateway
 import ModelSelection
@@ -13,6 +14,8 @@ struct ReplayState {
     var months: [String: ReplayReport.Window] = [:]
     let opus: ModelInfo
     let clock = ContinuousClock()
+    /// Where each task's decision goes, if anywhere.
+    var decisions: ((RoutingDecision) -> Void)?
 
     init(engine: ReplayEngine) {
         self.engine = engine
@@ -47,62 +50,74 @@ struct ReplayState {
             catalog.cost(
                 of: preferred, inputTokens: t.inputTokens, outputTokens: min(t.outputTokens, selector.outputCap(for: profile, on: preferred))))
 
-        var excluded = Set<ModelID>()
-        var attempt = 0
-        var fellBack = false
         let requestID = t.id ?? "replay-\(report.tasks)"
         var tierGroup = report.byTier[tier, default: .init()]
         tierGroup.tasks += 1
         defer { report.byTier[tier] = tierGroup }
+        // The one routing policy, driven on the virtual clock with the simulated provider.
+        var machine = RoutingStateMachine(
+            selector: selector, plan: .chat(profile), requestID: requestID, taskKind: t.task, tags: t.tags,
+            configuration: .init(criticalAttempts: config.criticalAttempts))
+        var tries: [ModelID: Int] = [:]
+        var overLimit = false
+        var windows = (day: "", month: "")
+        var action = machine.start()
         while true {
-            if !critical, selector.chain(for: tier).allSatisfy(excluded.contains) {
-                report.failed += 1
-                return
-            }
-            attempt += 1
-            let outcome = try ops.reserve(ReservationRequest(requestID: requestID, attempt: attempt, taskKind: t.task, tags: t.tags), at: date) {
-                selector.select(profile, budget: $0, excluding: excluded)
-            }
-            guard case .reserved(let r) = outcome else {
+            switch action {
+            case .reserve(let request):
+                let m = machine
+                let outcome = try ops.reserve(request, at: date) { m.choose($0) }
                 if case .refused(_, let snapshot, _) = outcome {
                     days[snapshot.daily.key, default: .init(key: snapshot.daily.key)].refusals += 1
                     months[snapshot.monthly.key, default: .init(key: snapshot.monthly.key)].refusals += 1
                 }
-                report.refusals += 1
-                tierGroup.refused += 1
+                action = machine.reserved(outcome)
+            case .send(let r):
+                windows = (r.dayKey, r.monthKey)
+                // One gateway call: the client's retries of the same model, then the policy decides.
+                let gatewayID = catalog.model(r.model)?.gatewayID ?? r.model.rawValue
+                var failure: GatewayError?
+                for n in 0...config.retriesPerModel {
+                    let k = tries[r.model, default: 0] + 1
+                    tries[r.model] = k
+                    failure = provider.attempt(requestID: requestID, model: gatewayID, attempt: k)
+                    guard failure != nil else { break }
+                    if n < config.retriesPerModel { report.retries += 1 }
+                }
+                if let failure {
+                    action = machine.failed(failure)
+                } else {
+                    let output = min(t.outputTokens, r.selection.maxOutputTokens)
+                    action = machine.answered(usage: Usage(promptTokens: t.inputTokens, completionTokens: output), replyBytes: 0)
+                }
+            case .release(let r, let error):
+                try ops.release(r.id, error: error, at: date)
+                action = machine.released()
+            case .settle(let r, let settlement):
+                let receipt = try ops.settle(r.id, settlement, at: date)
+                overLimit = receipt.overLimit
+                action = machine.settled(receipt)
+            case .fail(let error):
+                if let e = error as? RoutingError, e.kind == .budgetExhausted {
+                    report.refusals += 1
+                    tierGroup.refused += 1
+                } else {
+                    report.failed += 1
+                }
+                if let e = error as? RoutingError { decisions?(RoutingDecision(e)) }
+                return
+            case .finish(let record):
+                let model = record.model
+                try tally(model: model, cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens,
+                    critical: critical, day: windows.day, month: windows.month)
+                try tierGroup.add(cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens)
+                if record.reason == .downgradedForBudget { report.downgrades += 1 }
+                if machine.fellBack { report.providerFallbacks += 1 }
+                if critical, model == selector.criticalModel { report.criticalOnPinnedModel += 1 }
+                if overLimit { report.criticalOverBudget += 1 }
+                decisions?(RoutingDecision(record))
                 return
             }
-            let model = r.selection.model!
-            var failure: GatewayError?
-            for n in 0...config.retriesPerModel {
-                failure = provider.attempt(model: model.rawValue)
-                guard failure != nil else { break }
-                if n < config.retriesPerModel { report.retries += 1 }
-            }
-            if let failure {
-                try ops.release(r.id, error: failure.description, at: date)
-                if critical {
-                    if attempt >= config.criticalAttempts {
-                        report.failed += 1
-                        return
-                    }
-                } else {
-                    excluded.insert(model)
-                    fellBack = true
-                }
-                continue
-            }
-            let output = min(t.outputTokens, r.selection.maxOutputTokens)
-            let info = catalog.model(model)!
-            let cost = try catalog.cost(of: info, inputTokens: t.inputTokens, outputTokens: output)
-            let overLimit = try ops.settle(r.id, Settlement(inputTokens: t.inputTokens, outputTokens: output, cost: cost), at: date)
-            try tally(model: model, cost: cost, input: t.inputTokens, output: output, critical: critical, day: r.dayKey, month: r.monthKey)
-            try tierGroup.add(cost: cost, input: t.inputTokens, output: output)
-            if r.selection.reason == .downgradedForBudget { report.downgrades += 1 }
-            if fellBack { report.providerFallbacks += 1 }
-            if critical, model == selector.criticalModel { report.criticalOnPinnedModel += 1 }
-            if overLimit { report.criticalOverBudget += 1 }
-            return
         }
     }
 

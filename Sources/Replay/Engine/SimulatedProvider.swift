@@ -1,12 +1,16 @@
 public import Gateway
 
-/// A provider that never leaves the process: usage is the recorded tokens, failures are injected from a seed.
+/// A provider that never leaves the process: failures are injected from a seed.
 ///
 /// Each attempt fails with probability ``failureRate``; a failure is a 429, a 503 or a timeout with equal odds.
-public struct SimulatedProvider: Sendable {
+/// The draw depends only on the seed, the request id, the model and the attempt's number for that request and model,
+/// so a replay and a live run through ``SimulatedGateway`` with the same seed meet the same failures, whatever
+/// order calls run in.
+public struct SimulatedProvider: Sendable, Hashable {
     /// The chance that one attempt fails (0...1).
     public var failureRate: Double
-    private var random: SeededGenerator
+    /// The seed of the draws.
+    public var seed: UInt64
 
     /// Creates a provider.
     /// - Parameters:
@@ -14,12 +18,19 @@ public struct SimulatedProvider: Sendable {
     ///   - seed: The seed of the failure draws.
     public init(failureRate: Double, seed: UInt64) {
         self.failureRate = min(1, max(0, failureRate))
-        self.random = SeededGenerator(seed: seed, stream: 0xFA11)
+        self.seed = seed
     }
 
     /// Draws the outcome of one attempt: `nil` for success, or the injected error.
-    public mutating func attempt(model: String) -> GatewayError? {
-        guard failureRate > 0, random.unitDouble() < failureRate else { return nil }
+    /// - Parameters:
+    ///   - requestID: The call's request id.
+    ///   - model: The model id sent to the provider.
+    ///   - attempt: The attempt's number for this request and model, from 1.
+    /// - Returns: `nil` for success, or the injected error.
+    public func attempt(requestID: String, model: String, attempt: Int) -> GatewayError? {
+        guard failureRate > 0 else { return nil }
+        var random = SeededGenerator(seed: seed, stream: SimulatedGateway.fnv1a("\(requestID)|\(model)|\(attempt)|failure"))
+        guard random.unitDouble() < failureRate else { return nil }
         switch random.uniform(below: 3) {
         case 0: return GatewayError(kind: .rateLimited, status: 429, model: model, detail: "injected")
         case 1: return GatewayError(kind: .server, status: 503, model: model, detail: "injected")

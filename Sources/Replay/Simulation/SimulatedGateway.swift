@@ -26,13 +26,16 @@ public final class SimulatedGateway: ChatGateway {
         public var completionShare: ClosedRange<Double>
         /// The seed of every draw.
         public var seed: UInt64
+        /// Attempts the simulated client retries inside one call after a failure, as the HTTP client does (no wait).
+        public var retries: Int
 
         /// Creates a configuration.
         public init(
             failureRate: Double = 0, slowRate: Double = 0, latency: ClosedRange<Duration> = .milliseconds(1) ... .milliseconds(5),
             slowLatency: Duration = .milliseconds(200), promptTokens: Int = 1_000, completionShare: ClosedRange<Double> = 0.5...1,
-            seed: UInt64 = 1
+            seed: UInt64 = 1, retries: Int = 0
         ) {
+            self.retries = max(0, retries)
             self.failureRate = min(1, max(0, failureRate))
             self.slowRate = min(1, max(0, slowRate))
             self.latency = latency
@@ -96,16 +99,21 @@ public final class SimulatedGateway: ChatGateway {
         var latency = Self.uniform(c.latency, &random)
         let slow = c.slowRate > 0 && random.unitDouble() < c.slowRate
         if slow { latency = c.slowLatency }
-        var failure: GatewayError?
-        if c.failureRate > 0, random.unitDouble() < c.failureRate {
-            switch random.uniform(below: 3) {
-            case 0: failure = GatewayError(kind: .rateLimited, status: 429, model: request.model, detail: "simulated")
-            case 1: failure = GatewayError(kind: .server, status: 503, model: request.model, detail: "simulated")
-            default:
-                failure = GatewayError(kind: .timeout, model: request.model, detail: "simulated")
-                latency = c.slowLatency
+        // Failures come from the provider's own draw (as a replay makes it): the n-th attempt of a request on a model.
+        let provider = SimulatedProvider(failureRate: c.failureRate, seed: c.seed)
+        var failure = provider.attempt(requestID: options.requestID ?? "-", model: request.model, attempt: attempt)
+        if failure != nil, c.retries > 0 {
+            for _ in 0..<c.retries {
+                let n = attempts.withLock { a in
+                    a[key, default: 0] += 1
+                    return a[key, default: 0]
+                }
+                failure = provider.attempt(requestID: options.requestID ?? "-", model: request.model, attempt: n)
+                if failure == nil { break }
             }
         }
+        if failure?.kind == .timeout { latency = c.slowLatency }
+        failure?.detail = "simulated"
         let cap = request.maxTokens ?? 0
         let share = c.completionShare.lowerBound + (c.completionShare.upperBound - c.completionShare.lowerBound) * random.unitDouble()
         return Plan(latency: latency, failure: failure, completionTokens: max(0, Int((Double(cap) * share).rounded(.down))))
