@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // Pure policy: catalog, prices, tiers, budget snapshots, the selector. No I/O, no clock.
@@ -77,6 +78,8 @@ let package = Package(
             dependencies: [
                 "BATS", "ModelSelection", "SpendLedger", "Gateway",
                 .product(name: "Logging", package: "swift-log"),
+                // Latency percentiles of replays and simulations.
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: swiftSettings
         ),

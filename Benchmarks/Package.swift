@@ -27,6 +27,13 @@ let package = Package(
             ],
             path: "Benchmarks/ReplayBenchmarks", swiftSettings: settings, plugins: benchmarkPlugin),
         .executableTarget(
+            name: "RouterBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"), .product(name: "BATS", package: "BATS"),
+                .product(name: "Replay", package: "BATS"),
+            ],
+            path: "Benchmarks/RouterBenchmarks", swiftSettings: settings, plugins: benchmarkPlugin),
+        .executableTarget(
             name: "GatewayBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"), .product(name: "BATS", package: "BATS"),

@@ -42,6 +42,12 @@ extension BATSCommand {
         @Option(help: "Milliseconds a slow call (or a timeout) takes.")
         var slowMs: Int = 200
 
+        @Option(help: "Microseconds a normal call takes, at least (0 with --max-latency-us 0: the provider answers at once).")
+        var minLatencyUs: Int = 1_000
+
+        @Option(help: "Microseconds a normal call takes, at most.")
+        var maxLatencyUs: Int = 5_000
+
         @Option(help: "Seconds before an open reservation is taken for abandoned.")
         var reservationTtl: Int = 900
 
@@ -71,6 +77,9 @@ extension BATSCommand {
             guard requestTimeoutMs > 0, settleDeadlineMs >= 0 else {
                 throw ValidationError("--request-timeout-ms must be positive and --settle-deadline-ms must not be negative")
             }
+            guard (0...3_600_000_000).contains(minLatencyUs), (minLatencyUs...3_600_000_000).contains(maxLatencyUs) else {
+                throw ValidationError("--min-latency-us and --max-latency-us must be between 0 and an hour, the minimum first")
+            }
             guard slowMs >= 0, reservationTtl > 0, busyTimeoutMs >= 0 else {
                 throw ValidationError("--slow-ms and --busy-timeout-ms must not be negative; --reservation-ttl must be positive")
             }
@@ -87,7 +96,9 @@ extension BATSCommand {
             config.busyTimeout = .milliseconds(busyTimeoutMs)
             let store = try SQLiteLedger(path: ledger, configuration: config)
             let gateway = SimulatedGateway(
-                configuration: .init(failureRate: failureRate, slowRate: slowRate, slowLatency: .milliseconds(slowMs), seed: seed))
+                configuration: .init(
+                    failureRate: failureRate, slowRate: slowRate, latency: .microseconds(minLatencyUs) ... .microseconds(maxLatencyUs),
+                    slowLatency: .milliseconds(slowMs), seed: seed))
             var simulation = LoadSimulation(
                 selector: selector, gateway: gateway,
                 configuration: .init(

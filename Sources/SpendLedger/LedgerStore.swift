@@ -88,18 +88,21 @@ enum LedgerStore {
         let tags = encodeTags(request.tags)
         let critical = selection.tier == .critical
 
+        var draft = EntryDraft(
+            id: id, request: request, tier: selection.tier, model: selection.model?.rawValue ?? "", createdAt: now, dayKey: w.day.key,
+            monthKey: w.month.key, estimatedInput: selection.inputTokens, estimatedOutput: 0, estimatedCost: 0, critical: critical,
+            reason: selection.reason, tags: tags, configID: state.configID)
+
         guard let model = selection.model else {
             let refusalNote = refusalText(selection)
-            let hash = entryHash(
-                id: id, request: request, tier: selection.tier, model: "", createdAt: now, dayKey: w.day.key, monthKey: w.month.key, estIn: selection.inputTokens, estOut: 0, estCost: 0,
-                critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash, chain: c.chain)
+            draft.status = .refused
+            draft.error = refusalNote
+            draft.finishedAt = now
+            let hash = draft.hash(previous: prevHash, chain: c.chain)
             let seal = sealHash(
                 hash: hash, status: .refused, actualIn: nil, actualOut: nil, cached: nil, actualCost: nil, estimated: false, finishedAt: now,
                 overLimit: false, error: refusalNote, flags: 0, chain: c.chain)
-            try insertEntry(
-                db, id: id, request: request, tier: selection.tier, model: "", createdAt: now, expiresAt: nil, day: w.day.key, month: w.month.key,
-                estIn: selection.inputTokens, estOut: 0, estCost: 0, status: .refused, critical: critical, reason: selection.reason, tags: tags,
-                error: refusalNote, finishedAt: now, prevHash: prevHash, hash: hash, seal: seal, configID: state.configID)
+            try draft.insert(db, previous: prevHash, hash: hash, seal: seal)
             cache?.chainHead = (id, hash)
             return .refused(selection, snapshot: snapshot, entryID: id)
         }
@@ -150,15 +153,11 @@ enum LedgerStore {
         // Never before the call's own deadline: a call still in flight is not abandoned.
         let expires = now &+ micros(max(c.reservationTimeToLive, request.callDeadline ?? .zero))
         let inputTokens = selection.inputTokens
-        let hash = entryHash(
-            id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, dayKey: w.day.key, monthKey: w.month.key, estIn: inputTokens,
-            estOut: selection.maxOutputTokens, estCost: estimate.rawValue, critical: critical, reason: selection.reason, tags: tags, prevHash: prevHash,
-            chain: c.chain)
-        try insertEntry(
-            db, id: id, request: request, tier: selection.tier, model: model.rawValue, createdAt: now, expiresAt: expires, day: w.day.key,
-            month: w.month.key, estIn: inputTokens, estOut: selection.maxOutputTokens, estCost: estimate.rawValue, status: .reserved,
-            critical: critical, reason: selection.reason, tags: tags, error: nil, finishedAt: nil, prevHash: prevHash, hash: hash, seal: nil,
-            configID: state.configID)
+        draft.estimatedOutput = selection.maxOutputTokens
+        draft.estimatedCost = estimate.rawValue
+        draft.expiresAt = expires
+        let hash = draft.hash(previous: prevHash, chain: c.chain)
+        try draft.insert(db, previous: prevHash, hash: hash, seal: nil)
         cache?.chainHead = (id, hash)
         cache?.open[id] = OpenEntry(
             status: .reserved, estCost: estimate.rawValue, estIn: inputTokens, estOut: selection.maxOutputTokens, critical: critical, day: w.day.key,
@@ -176,44 +175,6 @@ enum LedgerStore {
         let c = d.components
         let (m, o) = c.seconds.multipliedReportingOverflow(by: 1_000_000)
         return o ? (c.seconds < 0 ? .min : .max) : m.addingReportingOverflow(c.attoseconds / 1_000_000_000_000).partialValue
-    }
-
-    static func insertEntry(
-        _ db: Database, id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, expiresAt: Int64?,
-        day: String, month: String, estIn: Int, estOut: Int, estCost: Int64, status: EntryStatus, critical: Bool, reason: SelectionReason,
-        tags: String, error: String?, finishedAt: Int64?, prevHash: String, hash: String, seal: String?, configID: Int64?
-    ) throws {
-        let insert = try SQLiteCall(
-            db,
-            """
-            INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
-                est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal, config_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        insert.bind(1, id)
-        insert.bind(2, request.requestID)
-        insert.bind(3, request.attempt)
-        insert.bind(4, request.taskKind)
-        insert.bind(5, tier.rawValue)
-        insert.bind(6, model)
-        insert.bind(7, createdAt)
-        insert.bind(8, finishedAt)
-        insert.bind(9, expiresAt)
-        insert.bind(10, day)
-        insert.bind(11, month)
-        insert.bind(12, estIn)
-        insert.bind(13, estOut)
-        insert.bind(14, estCost)
-        insert.bind(15, status.rawValue)
-        insert.bind(16, critical)
-        insert.bind(17, reason.rawValue)
-        insert.bind(18, tags)
-        insert.bind(19, error)
-        insert.bind(20, prevHash)
-        insert.bind(21, hash)
-        insert.bind(22, seal)
-        insert.bind(23, configID)
-        try insert.run()
     }
 
     static func lastEntry(_ db: Database) throws -> (Int64, String) {
@@ -427,31 +388,6 @@ enum LedgerStore {
     }
 
     // MARK: - Hash chain
-
-    static func entryHash(
-        id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, dayKey: String, monthKey: String, estIn: Int,
-        estOut: Int, estCost: Int64, critical: Bool, reason: SelectionReason, tags: String, prevHash: String, chain: ChainHasher
-    ) -> String {
-        // e1|id|request|attempt|task|tier|model|created|day|month|estIn|estOut|estCost|critical|reason|tags|prev
-        var t = ChainText(tag: "e1")
-        t.add(id)
-        t.add(request.requestID)
-        t.add(request.attempt)
-        t.add(request.taskKind ?? "")
-        t.add(tier.rawValue)
-        t.add(model)
-        t.add(createdAt)
-        t.add(dayKey)
-        t.add(monthKey)
-        t.add(estIn)
-        t.add(estOut)
-        t.add(estCost)
-        t.add(critical ? 1 : 0)
-        t.add(reason.rawValue)
-        t.add(tags)
-        t.add(prevHash)
-        return t.hex(chain)
-    }
 
     static func sealHash(
         hash: String, status: EntryStatus, actualIn: Int?, actualOut: Int?, cached: Int?, actualCost: Int64?, estimated: Bool, finishedAt: Int64,

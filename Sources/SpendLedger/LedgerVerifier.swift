@@ -75,10 +75,11 @@ extension SQLiteLedger {
                     return .init(entriesChecked: checked, headHash: prev, firstProblem: .init(kind: .insertedOrDeleted, entryID: id, detail: "its link to the previous entry is broken"))
                 }
                 let request = ReservationRequest(requestID: r[1], attempt: r[2], taskKind: r[3])
-                let expected = LedgerStore.entryHash(
+                let expected = EntryDraft(
                     id: id, request: request, tier: Complexity(rawValue: r[4]) ?? .medium, model: r[5], createdAt: r[6], dayKey: r[7], monthKey: r[8],
-                    estIn: r[9], estOut: r[10], estCost: r[11], critical: r[12], reason: SelectionReason(rawValue: r[13]), tags: r[14], prevHash: storedPrev,
-                    chain: chain)
+                    estimatedInput: r[9], estimatedOutput: r[10], estimatedCost: r[11], critical: r[12], reason: SelectionReason(rawValue: r[13]),
+                    tags: r[14]
+                ).hash(previous: storedPrev, chain: chain)
                 let tierValid = Complexity(rawValue: r[4]) != nil
                 if expected != stored || !tierValid {
                     return .init(entriesChecked: checked, headHash: prev, firstProblem: .init(kind: .edited, entryID: id, detail: "its reservation fields do not match its hash"))

@@ -294,10 +294,11 @@ struct PromiseLedgerTests {
                             est_output_tokens, est_cost, critical, reason, tags, prev_hash, actual_input_tokens, actual_output_tokens,
                             finished_at, actual_cost FROM entry ORDER BY id DESC LIMIT 1
                         """))
-            let hash = LedgerStore.entryHash(
+            let draft = EntryDraft(
                 id: r[0], request: ReservationRequest(requestID: r[1], attempt: r[2], taskKind: r[3]), tier: Complexity(rawValue: r[4])!, model: r[5],
-                createdAt: r[6], dayKey: r[7], monthKey: r[8], estIn: r[9], estOut: r[10], estCost: r[11], critical: r[12],
-                reason: SelectionReason(rawValue: r[13]), tags: forged, prevHash: r[15], chain: .plain)
+                createdAt: r[6], dayKey: r[7], monthKey: r[8], estimatedInput: r[9], estimatedOutput: r[10], estimatedCost: r[11],
+                critical: r[12], reason: SelectionReason(rawValue: r[13]), tags: forged)
+            let hash = draft.hash(previous: r[15], chain: .plain)
             let seal = LedgerStore.sealHash(
                 hash: hash, status: .settled, actualIn: r[16], actualOut: r[17], cached: nil, actualCost: r[19], estimated: false, finishedAt: r[18],
                 overLimit: false, error: nil, flags: 0, chain: .plain)

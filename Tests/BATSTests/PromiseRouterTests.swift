@@ -58,7 +58,8 @@ struct PromiseRouterTests {
         let base = try Self.ledger()
         let ledger = FailingSettleLedger(base: base, failures: 3)
         let gw = ScriptedGateway(usage: { _ in Usage(promptTokens: 800, completionTokens: 100) })
-        let r = Router(selector: F.selector, ledger: ledger, gateway: gw, configuration: .init(settleDeadline: .seconds(5)), now: { Self.t0 })
+        // A deadline far above the ~140 ms the three retries take, so a loaded machine cannot run it out.
+        let r = Router(selector: F.selector, ledger: ledger, gateway: gw, configuration: .init(settleDeadline: .seconds(120)), now: { Self.t0 })
         let out = try await r.complete(Self.task())
         #expect(!out.record.settlementPending)
         let e = try #require(try base.entry(id: out.record.entryID))

@@ -1,6 +1,7 @@
 import BATS
 import Foundation
 import Gateway
+import Histogram
 import ModelSelection
 import SpendLedger
 
@@ -9,7 +10,8 @@ struct ReplayState {
     let engine: ReplayEngine
     var report = ReplayReport()
     var provider: SimulatedProvider
-    var histogram = LatencyHistogram()
+    /// Per-task routing overhead, ns (flat memory for any number of tasks).
+    var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .two)
     var days: [String: ReplayReport.Window] = [:]
     var months: [String: ReplayReport.Window] = [:]
     let opus: ModelInfo
@@ -25,7 +27,7 @@ struct ReplayState {
 
     mutating func process(_ t: WorkloadTask, ops: inout some ReplayLedgerOps) throws {
         let started = clock.now
-        defer { histogram.record(nanoseconds: Self.nanos(clock.now - started)) }
+        defer { _ = histogram.record(UInt64(max(0, Self.nanos(clock.now - started)))) }
         let selector = engine.selector, catalog = selector.catalog, config = engine.configuration
         report.tasks += 1
         let date = t.date
@@ -141,8 +143,8 @@ struct ReplayState {
         let c = engine.configuration
         report.days = days.values.sorted { $0.key < $1.key }.map { var w = $0; w.limit = c.limits.daily; return w }
         report.months = months.values.sorted { $0.key < $1.key }.map { var w = $0; w.limit = c.limits.monthly; return w }
-        report.overheadP50Nanos = histogram.quantile(0.5)
-        report.overheadP99Nanos = histogram.quantile(0.99)
+        report.overheadP50Nanos = Int64(histogram.valueAtPercentile(50))
+        report.overheadP99Nanos = Int64(histogram.valueAtPercentile(99))
         report.dailyLimit = c.limits.daily
         report.monthlyLimit = c.limits.monthly
         report.timeZone = c.calendar.zoneName

@@ -170,10 +170,10 @@ public struct LoadSimulation: Sendable {
         let e = (clock.now - start).components
         report.elapsedSeconds = Double(e.seconds) + Double(e.attoseconds) / 1e18
         let h = timed.samples.histogram.withLock { $0 }
-        report.reservations = h.count
-        report.reserveP50Micros = Double(h.quantile(0.5)) / 1_000
-        report.reserveP99Micros = Double(h.quantile(0.99)) / 1_000
-        report.reserveP999Micros = Double(h.quantile(0.999)) / 1_000
+        report.reservations = h.totalCount
+        report.reserveP50Micros = Double(h.valueAtPercentile(50)) / 1_000
+        report.reserveP99Micros = Double(h.valueAtPercentile(99)) / 1_000
+        report.reserveP999Micros = Double(h.valueAtPercentile(99.9)) / 1_000
         report.reserveMaxMicros = Double(timed.samples.maximum.withLock { $0 }) / 1_000
         return report
     }

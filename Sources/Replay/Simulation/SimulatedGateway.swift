@@ -58,7 +58,7 @@ public final class SimulatedGateway: ChatGateway {
     /// - Throws: ``Gateway/GatewayError`` (rate-limited, server, timeout), or `CancellationError`.
     public func complete(_ request: ChatRequest, options: GatewayRequestOptions, logger: Logger?) async throws -> ChatResponse {
         let plan = draw(request, options: options)
-        try await Task.sleep(for: plan.latency)
+        if plan.latency > .zero { try await Task.sleep(for: plan.latency) } else { try Task.checkCancellation() }
         if let failure = plan.failure {
             logger?.trace("simulated failure", metadata: ["model": "\(request.model)", "kind": "\(failure.kind)"])
             throw failure

@@ -1,4 +1,5 @@
 import Foundation
+import Histogram
 import ModelSelection
 import SpendLedger
 import Synchronization
@@ -7,7 +8,7 @@ import Synchronization
 /// write lock and the transaction itself).
 struct TimedLedger: BudgetLedger {
     final class Samples: Sendable {
-        let histogram = Mutex(LatencyHistogram())
+        let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .two))
         let maximum = Mutex<Int64>(0)
     }
 
@@ -27,7 +28,7 @@ struct TimedLedger: BudgetLedger {
         defer {
             let c = (clock.now - start).components
             let nanos = c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
-            samples.histogram.withLock { $0.record(nanoseconds: nanos) }
+            samples.histogram.withLock { _ = $0.record(UInt64(max(0, nanos))) }
             samples.maximum.withLock { $0 = max($0, nanos) }
         }
         return try await base.reserve(request, at: date, choose: choose)

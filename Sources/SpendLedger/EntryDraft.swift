@@ -1,0 +1,84 @@
+import GRDB
+import ModelSelection
+
+/// A ledger entry about to be inserted: the fields its hash covers, and the ones it records besides.
+struct EntryDraft {
+    var id: Int64
+    var request: ReservationRequest
+    var tier: Complexity
+    /// The model's canonical id; empty for a refusal.
+    var model: String
+    var createdAt: Int64
+    var dayKey: String
+    var monthKey: String
+    var estimatedInput: Int
+    var estimatedOutput: Int
+    var estimatedCost: Int64
+    var critical: Bool
+    var reason: SelectionReason
+    /// Canonical JSON (``LedgerStore/encodeTags(_:)``).
+    var tags: String
+    // Not hashed at reservation: the status and what closes a refusal, and where the entry sits.
+    var status: EntryStatus = .reserved
+    var expiresAt: Int64?
+    var finishedAt: Int64?
+    var error: String?
+    var configID: Int64?
+
+    /// The entry's link in the chain: `e1|id|request|attempt|task|tier|model|created|day|month|estIn|estOut|estCost|critical|reason|tags|prev`.
+    func hash(previous prevHash: String, chain: ChainHasher) -> String {
+        var t = ChainText(tag: "e1")
+        t.add(id)
+        t.add(request.requestID)
+        t.add(request.attempt)
+        t.add(request.taskKind ?? "")
+        t.add(tier.rawValue)
+        t.add(model)
+        t.add(createdAt)
+        t.add(dayKey)
+        t.add(monthKey)
+        t.add(estimatedInput)
+        t.add(estimatedOutput)
+        t.add(estimatedCost)
+        t.add(critical ? 1 : 0)
+        t.add(reason.rawValue)
+        t.add(tags)
+        t.add(prevHash)
+        return t.hex(chain)
+    }
+
+    /// Inserts the entry with its chain link (and its seal, for an entry closed at once).
+    func insert(_ db: Database, previous prevHash: String, hash: String, seal: String?) throws {
+        let insert = try SQLiteCall(
+            db,
+            """
+            INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
+                est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal, config_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insert.bind(1, id)
+        insert.bind(2, request.requestID)
+        insert.bind(3, request.attempt)
+        insert.bind(4, request.taskKind)
+        insert.bind(5, tier.rawValue)
+        insert.bind(6, model)
+        insert.bind(7, createdAt)
+        insert.bind(8, finishedAt)
+        insert.bind(9, expiresAt)
+        insert.bind(10, dayKey)
+        insert.bind(11, monthKey)
+        insert.bind(12, estimatedInput)
+        insert.bind(13, estimatedOutput)
+        insert.bind(14, estimatedCost)
+        insert.bind(15, status.rawValue)
+        insert.bind(16, critical)
+        insert.bind(17, reason.rawValue)
+        insert.bind(18, tags)
+        insert.bind(19, error)
+        insert.bind(20, prevHash)
+        insert.bind(21, hash)
+        insert.bind(22, seal)
+        insert.bind(23, configID)
+        try insert.run()
+    }
+}
