@@ -30,12 +30,15 @@ struct LedgerBatchCache {
     mutating func window(_ db: Database, period: String, key: String) throws -> Window {
         let k = WindowKey(period: period, key: key)
         if let w = windows[k] { return w }
-        let stmt = try db.cachedStatement(
-            sql: "SELECT limit_micros, settled, reserved, critical_settled, critical_reserved FROM budget_window WHERE period = ? AND key = ?")
+        let row = try SQLiteCall(
+            db, "SELECT limit_micros, settled, reserved, critical_settled, critical_reserved FROM budget_window WHERE period = ? AND key = ?")
+        row.bind(1, period)
+        row.bind(2, key)
         var w = Window(limit: nil)
-        if let r = try Row.fetchOne(stmt, arguments: [period, key]) {
-            w = Window(limit: r[0], settled: r[1], reserved: r[2], criticalSettled: r[3], criticalReserved: r[4])
+        if try row.next() {
+            w = Window(limit: row.optionalInt64(0), settled: row.int64(1), reserved: row.int64(2), criticalSettled: row.int64(3), criticalReserved: row.int64(4))
         }
+        row.finish()
         windows[k] = w
         return w
     }
@@ -50,15 +53,23 @@ struct LedgerBatchCache {
 
     /// Writes the changed windows' totals (absolute values), inside the batch's transaction.
     mutating func flush(_ db: Database) throws {
-        let stmt = try db.cachedStatement(
-            sql: """
+        for (k, w) in windows where w.dirty {
+            let upsert = try SQLiteCall(
+                db,
+                """
                 INSERT INTO budget_window (period, key, limit_micros, settled, reserved, critical_settled, critical_reserved)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (period, key) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
                     reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
                 """)
-        for (k, w) in windows where w.dirty {
-            try stmt.execute(arguments: [k.period, k.key, w.limit, w.settled, w.reserved, w.criticalSettled, w.criticalReserved])
+            upsert.bind(1, k.period)
+            upsert.bind(2, k.key)
+            upsert.bind(3, w.limit)
+            upsert.bind(4, w.settled)
+            upsert.bind(5, w.reserved)
+            upsert.bind(6, w.criticalSettled)
+            upsert.bind(7, w.criticalReserved)
+            try upsert.run()
             windows[k]?.dirty = false
         }
     }
