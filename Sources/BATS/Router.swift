@@ -184,8 +184,7 @@ public struct Router: Sendable {
         while true {
             switch action {
             case .reserve(let request):
-                let m = machine
-                let outcome = try await ledger.reserve(request, at: now()) { m.choose($0) }
+                let outcome = try await ledger.reserve(request, at: now(), choose: machine.chooser)
                 if case .reserved(let r) = outcome {
                     logger?.debug(
                         "reserved",

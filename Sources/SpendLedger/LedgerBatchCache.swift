@@ -21,10 +21,50 @@ struct LedgerBatchCache {
     }
 
     var windows: [WindowKey: Window] = [:]
-    var open: [Int64: LedgerStore.OpenEntry] = [:]
+    /// Reservations made in this transaction and still open (changed only through ``setOpen(_:_:)`` and ``takeOpen(_:)``).
+    private(set) var open: [Int64: LedgerStore.OpenEntry] = [:]
+    /// What each change to ``open`` replaced, so a rolled-back operation can be undone (see ``mark()``).
+    private var journal: [(id: Int64, previous: LedgerStore.OpenEntry?)] = []
+    /// Whether changes are journaled (only a group commit, whose operations roll back one by one, needs it).
+    var journaling = false
     var chainHead: (id: Int64, hash: String)?
     /// The limits and zone in force (nobody else can change them while the batch is open).
     var state: LedgerState?
+
+    /// Records `entry` as open (or, with `nil`, no longer open).
+    mutating func setOpen(_ id: Int64, _ entry: LedgerStore.OpenEntry?) {
+        if journaling { journal.append((id, open[id])) }
+        open[id] = entry
+    }
+
+    /// Removes and returns an open entry, if this transaction knows it.
+    mutating func takeOpen(_ id: Int64) -> LedgerStore.OpenEntry? {
+        guard let e = open.removeValue(forKey: id) else { return nil }
+        if journaling { journal.append((id, e)) }
+        return e
+    }
+
+    /// A point to roll back to: the windows (a few entries), the chain head and state, and the journal's length.
+    struct Mark {
+        fileprivate let windows: [WindowKey: Window]
+        fileprivate let chainHead: (id: Int64, hash: String)?
+        fileprivate let state: LedgerState?
+        fileprivate let journalCount: Int
+    }
+
+    /// Where the cache stands, before an operation that may be rolled back to its savepoint.
+    func mark() -> Mark { Mark(windows: windows, chainHead: chainHead, state: state, journalCount: journal.count) }
+
+    /// Undoes every change since `mark` (its savepoint was rolled back).
+    mutating func rollback(to mark: Mark) {
+        while journal.count > mark.journalCount {
+            let (id, previous) = journal.removeLast()
+            open[id] = previous
+        }
+        windows = mark.windows
+        chainHead = mark.chainHead
+        state = mark.state
+    }
 
     /// The window's totals, read from SQL the first time the batch touches it.
     mutating func window(_ db: Database, period: String, key: String) throws -> Window {

@@ -159,9 +159,9 @@ enum LedgerStore {
         let hash = draft.hash(previous: prevHash, chain: c.chain)
         try draft.insert(db, previous: prevHash, hash: hash, seal: nil)
         cache?.chainHead = (id, hash)
-        cache?.open[id] = OpenEntry(
+        cache?.setOpen(id, OpenEntry(
             status: .reserved, estCost: estimate.rawValue, estIn: inputTokens, estOut: selection.maxOutputTokens, critical: critical, day: w.day.key,
-            month: w.month.key, hash: hash, flags: [])
+            month: w.month.key, hash: hash, flags: []))
         return .reserved(Reservation(id: id, model: model, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key))
     }
 
@@ -199,7 +199,7 @@ enum LedgerStore {
     }
 
     static func openEntry(_ db: Database, _ id: Int64, cache: inout LedgerBatchCache?) throws -> OpenEntry {
-        if let e = cache?.open.removeValue(forKey: id) { return e }
+        if let e = cache?.takeOpen(id) { return e }
         guard let e = try readEntry(db, id) else { throw LedgerError(kind: .unknownReservation, message: "no reservation has id \(id)") }
         return e
     }
@@ -340,7 +340,7 @@ enum LedgerStore {
     /// so the room is never freed; a late settlement or release corrects it.
     /// - Returns: Whether it was open.
     static func expire(_ db: Database, _ id: Int64, now: Int64, cache: inout LedgerBatchCache?, chain: ChainHasher) throws -> Bool {
-        cache?.open[id] = nil
+        cache?.setOpen(id, nil)
         guard let e = try readEntry(db, id), e.status == .reserved else { return false }
         try adjustWindows(db, e, unreserve: e.estCost, settle: e.estCost, cache: &cache)
         let flags = e.flags.union(.chargedAtExpiry)

@@ -104,8 +104,9 @@ extension SQLiteLedger {
                 if group.count == 1 {
                     outcomes.append(.success(try group[0].run(db, &cache)))
                 } else {
+                    cache?.journaling = true
                     for op in group {
-                        let saved = cache
+                        let saved = cache?.mark()
                         let mark = openReservations.pendingMark()
                         try db.cachedStatement(sql: "SAVEPOINT bats_op").execute()
                         do {
@@ -115,7 +116,7 @@ extension SQLiteLedger {
                         } catch {
                             try db.cachedStatement(sql: "ROLLBACK TO bats_op").execute()
                             try db.cachedStatement(sql: "RELEASE bats_op").execute()
-                            cache = saved
+                            if let saved { cache?.rollback(to: saved) }
                             openReservations.restorePending(mark)
                             outcomes.append(.failure(noteDamage(Self.map(error, path: path))))
                         }

@@ -127,6 +127,17 @@ public struct RoutingStateMachine: Sendable {
         }
     }
 
+    /// ``choose(_:)`` as a closure that holds only what it reads (the selector, the plan, the exclusions).
+    public var chooser: @Sendable (BudgetSnapshot) -> Selection {
+        let selector = self.selector, plan = self.plan, excluded = self.excluded
+        return { snapshot in
+            switch plan {
+            case .chat(let profile): selector.select(profile, budget: snapshot, excluding: excluded)
+            case .fixed(let call): selector.select(call, budget: snapshot)
+            }
+        }
+    }
+
     /// The ledger reserved (send) or refused (fail with `budgetExhausted`).
     public mutating func reserved(_ outcome: ReservationOutcome) -> Action {
         switch outcome {
