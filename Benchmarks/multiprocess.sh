@@ -4,11 +4,11 @@
 #
 #   Benchmarks/multiprocess.sh [PROCESSES=4] [TASKS=2500] [CONCURRENCY=64] [TARGET_P999_MS=50]
 #
-# Uses the release build (swift build -c release --product bats). Exits 1 when the worst p99.9 misses the target.
+# Uses the release build (swift build -c release --product bats), or BATS_BINARY. Exits 1 when the worst p99.9 misses the target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 procs=${1:-4} tasks=${2:-2500} conc=${3:-64} target_ms=${4:-50}
-bats=.build/release/bats
+bats=${BATS_BINARY:-.build/release/bats}
 [ -x "$bats" ] || swift build -c release --product bats >/dev/null
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
