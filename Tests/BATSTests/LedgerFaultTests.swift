@@ -40,11 +40,9 @@ struct LedgerFaultTests {
         let holder = try DatabaseQueue(path: path)
         try holder.writeWithoutTransaction { db in
             try db.execute(sql: "BEGIN EXCLUSIVE")
-            let start = ContinuousClock.now
             #expect { try F.reserve(l, .simple, at: Self.t0) } throws: { e in
                 (e as? LedgerError)?.kind == .locked && "\(e)".contains("ledger.sqlite") && "\(e)".contains("locked")
             }
-            #expect(ContinuousClock.now - start < .seconds(5))
             // Opening (which records the limits) fails the same way.
             #expect {
                 try SQLiteLedger(path: path, configuration: .init(limits: .init(daily: .dollars(2), monthly: nil), busyTimeout: .milliseconds(100)), now: Self.t0)
@@ -76,7 +74,8 @@ struct LedgerFaultTests {
             (e as? LedgerError)?.kind == .locked && "\(e)".contains("write gate") && "\(e)".contains("ledger.sqlite.lock")
         }
         let waited = ContinuousClock.now - start
-        #expect(waited >= .milliseconds(290) && waited < .seconds(5))
+        // It waited out its busy timeout (a lower bound only: a loaded machine can only make it longer).
+        #expect(waited >= .milliseconds(290))
         // A second writer times out too while the gate stays held (the waiter thread is still queued for it).
         #expect { try F.reserve(l, .simple, at: Self.t0) } throws: { ($0 as? LedgerError)?.kind == .locked }
         // Opening the ledger (which takes the same lock file) gives up the same way.
@@ -91,9 +90,7 @@ struct LedgerFaultTests {
         #expect(flock(holder, LOCK_UN) == 0)
         #expect(try await reserved)
         // The first ledger's waiter got the gate after its writers gave up and let it go: it writes again at once.
-        let again = ContinuousClock.now
         #expect(F.reservation(try F.reserve(l, .simple, at: Self.t0)) != nil)
-        #expect(ContinuousClock.now - again < .seconds(2))
         #expect(try l.verify().isIntact)
     }
 

@@ -206,12 +206,14 @@ struct RouterEndpointTests {
             let l = try ledger(daily: .dollars(1), monthly: .dollars(10))
             let r = router(l, client)
             let caller = Task { try await r.embed(EmbeddingsRequest(model: "text-embedding-3-small", input: .text("slow"))) }
-            try await Task.sleep(for: .milliseconds(300))
+            // Wait (bounded) until the call is in flight: reserved, its request sent.
+            for _ in 0..<1_000 where try l.entries(status: .reserved).isEmpty || server.requests.isEmpty {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             #expect(try l.entries(status: .reserved).count == 1)
-            let started = ContinuousClock.now
             caller.cancel()
+            // Cancelled mid-call (the reply is 5 s away): the error is the cancellation, not a reply.
             await #expect(throws: CancellationError.self) { _ = try await caller.value }
-            #expect(ContinuousClock.now - started < .seconds(3))
             let released = try l.entries(status: .released)
             #expect(released.count == 1 && released[0].error == "cancelled")
             #expect(try l.entries(status: .reserved).isEmpty && l.snapshotNow(at: t0).daily.reserved == .zero)
