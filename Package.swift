@@ -67,7 +67,8 @@ let package = Package(
         .target(
             name: "BATS",
             dependencies: [
-                "ModelSelection", "SpendLedger", "Gateway",
+                // GatewayHTTP for `GatewayClient`, re-exported (Exports.swift) so `import BATS` is the one import.
+                "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -20,38 +20,27 @@ extension BATSCommand {
             @Option(help: "The ledger file.")
             var ledger: String
 
-            @Option(help: "First day to include (YYYY-MM-DD).")
-            var since: String?
+            @Option(help: "First day to include (YYYY-MM-DD).", transform: ArgumentTransform.day)
+            var since: CalendarDate?
 
-            @Option(help: "Last day to include (YYYY-MM-DD).")
-            var until: String?
+            @Option(help: "Last day to include (YYYY-MM-DD).", transform: ArgumentTransform.day)
+            var until: CalendarDate?
 
-            @Option(help: "Group by day, month, model, tier, task or tag:KEY.")
-            var by: String = "day"
+            @Option(help: "Group by day, month, model, tier, task or tag:KEY. (default: day)", transform: ArgumentTransform.auditGrouping)
+            var by: AuditGrouping = .day
 
             @Option(help: "Output format: table, csv or json.")
             var format: OutputFormat = .table
 
             func validate() throws {
-                guard AuditGrouping(parsing: by) != nil else { throw ValidationError("--by must be day, month, model, tier, task or tag:KEY, got '\(by)'") }
-                var dates: [CalendarDate] = []
-                for (flag, v) in [("--since", since), ("--until", until)] {
-                    guard let v else { continue }
-                    guard let d = CalendarDate(parsing: v) else {
-                        throw ValidationError("\(flag) must be a date YYYY-MM-DD that exists, got '\(v)'")
-                    }
-                    dates.append(d)
-                }
-                if dates.count == 2, dates[1] < dates[0] {
-                    throw ValidationError("--until \(dates[1]) is before --since \(dates[0])")
-                }
+                if let since, let until, until < since { throw ValidationError("--until \(until) is before --since \(since)") }
             }
 
             func run() async throws {
                 // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
                 try InputFile.checkExistingLedger(ledger)
                 let l = try SQLiteLedger(path: ledger, configuration: try readOnlyLedgerConfiguration())
-                let a = try l.audit(by: AuditGrouping(parsing: by)!, since: since, until: until)
+                let a = try l.audit(by: by, since: since?.description, until: until?.description)
                 switch format {
                 case .json: print(try AuditFormatter.json(a))
                 case .csv: print(AuditFormatter.csv(a), terminator: "")

@@ -19,23 +19,19 @@ extension BATSCommand {
         @Option(help: "Output format: table or json.")
         var format: OutputFormat = .table
 
-        @Option(help: "The moment to report on, RFC 3339 (default: now).")
-        var at: String?
+        @Option(help: "The moment to report on, RFC 3339 (default: now).", transform: ArgumentTransform.instant)
+        var at: Date?
 
         func validate() throws {
             if format == .csv { throw ValidationError("--format must be table or json") }
-            if let at, CalendarDate.parseTime(at) == nil {
-                throw ValidationError("--at must be an RFC 3339 time of a real date, such as 2026-11-21T15:00:00Z, got '\(at)'")
-            }
         }
 
         func run() async throws {
             // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
             try InputFile.checkExistingLedger(ledger)
-            let date = at.flatMap(CalendarDate.parseTime) ?? Date()
-            let setsSomething = budget.dailyBudget != nil || budget.monthlyBudget != nil || budget.timeZone != nil
+            let date = at ?? Date()
             // Without flags, only read; with them, record the change (with its time) and show the result.
-            var config = setsSomething ? try budget.ledgerConfiguration(forLedger: ledger) : try readOnlyLedgerConfiguration()
+            var config = budget.setsSomething ? try budget.ledgerConfiguration(forLedger: ledger) : try readOnlyLedgerConfiguration()
             config.busyTimeout = .seconds(10)
             let l = try SQLiteLedger(path: ledger, configuration: config, now: date)
             let s = try l.snapshotNow(at: date)

@@ -3,28 +3,40 @@ import Foundation
 import ModelSelection
 import SpendLedger
 
-/// Daily and monthly budgets and the windows' time zone.
+/// Daily and monthly budgets and the windows' time zone, parsed and checked as they are read.
 struct BudgetOptions: ParsableArguments {
-    @Option(name: .long, help: "Daily budget in dollars for non-critical calls (e.g. 50 or 12.50). 0 lets only critical calls run.")
-    var dailyBudget: String?
+    @Option(
+        name: .long, help: "Daily budget in dollars for non-critical calls (e.g. 50 or 12.50). 0 lets only critical calls run.",
+        transform: ArgumentTransform.dollars)
+    var dailyBudget: MicroDollars?
 
-    @Option(name: .long, help: "Monthly budget in dollars for non-critical calls.")
-    var monthlyBudget: String?
+    @Option(name: .long, help: "Monthly budget in dollars for non-critical calls.", transform: ArgumentTransform.dollars)
+    var monthlyBudget: MicroDollars?
 
-    @Option(name: .customLong("tz"), help: "IANA time zone of a new ledger's budget windows (default UTC); an existing ledger keeps its own.")
-    var timeZone: String?
+    @Option(
+        name: .customLong("tz"), help: "IANA time zone of a new ledger's budget windows (default UTC); an existing ledger keeps its own.",
+        transform: ArgumentTransform.budgetCalendar)
+    var timeZone: BudgetCalendar?
 
     @Flag(help: "Change an existing ledger's time zone to --tz, from the start of the next day.")
     var changeTimeZone = false
 
+    /// The largest budget a flag may set.
+    static let maxBudget = MicroDollars.dollars(1_000_000_000)
+
     func validate() throws {
-        _ = try Self.dollars(dailyBudget, flag: "--daily-budget")
-        _ = try Self.dollars(monthlyBudget, flag: "--monthly-budget")
-        if let timeZone, TimeZone(identifier: timeZone) == nil {
-            throw ValidationError("unknown time zone '\(timeZone)' for --tz (use an IANA name such as UTC or America/New_York)")
+        for (flag, amount) in [("--daily-budget", dailyBudget), ("--monthly-budget", monthlyBudget)] {
+            guard let amount else { continue }
+            guard amount >= .zero else { throw ValidationError("\(flag) must not be negative, got \(amount.formatted(decimals: 6))") }
+            guard amount <= Self.maxBudget else {
+                throw ValidationError("\(flag) of \(amount.formatted()) is absurd (the limit is \(Self.maxBudget.formatted()))")
+            }
         }
         if changeTimeZone, timeZone == nil { throw ValidationError("--change-time-zone needs --tz ZONE") }
     }
+
+    /// Whether any flag sets a limit or the zone.
+    var setsSomething: Bool { dailyBudget != nil || monthlyBudget != nil || timeZone != nil }
 
     /// The limits the flags set: `nil` without flags (the ledger keeps its own); a single flag keeps the ledger's
     /// other limit.
@@ -34,19 +46,14 @@ struct BudgetOptions: ParsableArguments {
         if dailyBudget == nil || monthlyBudget == nil, let path, FileManager.default.fileExists(atPath: path) {
             base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
         }
-        return BudgetLimits(
-            daily: try Self.dollars(dailyBudget, flag: "--daily-budget") ?? base.daily,
-            monthly: try Self.dollars(monthlyBudget, flag: "--monthly-budget") ?? base.monthly)
+        return BudgetLimits(daily: dailyBudget ?? base.daily, monthly: monthlyBudget ?? base.monthly)
     }
 
     /// The limits the flags give, for commands that run without a ledger's state (a replay): unset means unlimited.
-    var flagLimits: BudgetLimits {
-        BudgetLimits(
-            daily: (try? Self.dollars(dailyBudget, flag: "--daily-budget")) ?? nil,
-            monthly: (try? Self.dollars(monthlyBudget, flag: "--monthly-budget")) ?? nil)
-    }
+    var flagLimits: BudgetLimits { BudgetLimits(daily: dailyBudget, monthly: monthlyBudget) }
 
-    var calendar: BudgetCalendar? { timeZone.flatMap { try? BudgetCalendar(timeZoneIdentifier: $0) } }
+    /// The calendar of `--tz`, or `nil` without the flag.
+    var calendar: BudgetCalendar? { timeZone }
 
     /// The ledger configuration the flags ask for: limits to set, the zone (changed only with --change-time-zone), and
     /// the chain key from the environment.
@@ -54,17 +61,6 @@ struct BudgetOptions: ParsableArguments {
         SQLiteLedger.Configuration(
             limits: try limits(forLedger: path), calendar: calendar, timeZoneChange: changeTimeZone ? .fromNextDay : .refuse,
             chainKey: try ledgerChainKey())
-    }
-
-    /// Parses a dollar amount exactly; rejects negative, non-numeric and absurd (> $1,000,000,000) values.
-    static func dollars(_ text: String?, flag: String) throws -> MicroDollars? {
-        guard let text else { return nil }
-        guard let m = MicroDollars(parsing: text) else {
-            throw ValidationError("\(flag) must be a dollar amount such as 50 or 12.50 (at most 6 decimals), got '\(text)'")
-        }
-        guard m >= .zero else { throw ValidationError("\(flag) must not be negative, got '\(text)'") }
-        guard m <= .dollars(1_000_000_000) else { throw ValidationError("\(flag) of \(m.formatted()) is absurd (the limit is $1,000,000,000)") }
-        return m
     }
 }
 

@@ -19,8 +19,8 @@ extension BATSCommand {
         @Option(help: "The task kind (e.g. parse_market_data); mapped to a tier.")
         var task: String?
 
-        @Option(help: "The tier: simple, medium, complex, reasoning or critical.")
-        var complexity: String?
+        @Option(help: "The tier: simple, medium, complex, reasoning or critical.", transform: ArgumentTransform.complexity)
+        var complexity: Complexity?
 
         @Flag(help: "Stream the answer as it arrives.")
         var stream = false
@@ -44,9 +44,6 @@ extension BATSCommand {
 
         func validate() throws {
             if (task == nil) == (complexity == nil) { throw ValidationError("give exactly one of --task KIND or --complexity TIER") }
-            if let complexity, Complexity(rawValue: complexity) == nil {
-                throw ValidationError("--complexity must be one of \(Complexity.allCases.map(\.rawValue).joined(separator: ", ")), got '\(complexity)'")
-            }
             if let maxTokens, maxTokens <= 0 { throw ValidationError("--max-tokens must be positive") }
             // A ceiling keeps deadlines (timeout × attempts, in micro- and nanoseconds) far from overflowing.
             guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 1 and 86400 seconds, got \(timeout)") }
@@ -58,9 +55,9 @@ extension BATSCommand {
             let catalog = try loadCatalog(prices)
             let selector = try ModelSelector(catalog: catalog)
             let store = try SQLiteLedger(path: ledger, configuration: try budget.ledgerConfiguration(forLedger: ledger))
-            let config = GatewayClient.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+            let config = GatewayClient.Configuration.fromEnvironment()
             let routed = RoutedTask(
-                kind: task, complexity: complexity.flatMap(Complexity.init(rawValue:)), request: ChatRequest(messages: [.user(prompt)]),
+                kind: task, complexity: complexity, request: ChatRequest(messages: [.user(prompt)]),
                 maxOutputTokens: maxTokens, tags: ["source": "cli"])
             let record: RouteRecord = try await withGatewayClient(configuration: config) { client in
                 let router = Router(selector: selector, ledger: store, gateway: client, configuration: .init(requestTimeout: .seconds(timeout)))

@@ -24,7 +24,7 @@ extension BATSCommand {
 
         func run() async throws {
             if remote {
-                let config = GatewayClient.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let config = GatewayClient.Configuration.fromEnvironment()
                 try config.validate()
                 let models = try await withGatewayClient(configuration: config) { client in
                     try await client.models(options: .init(timeout: .seconds(30)), logger: nil).data

@@ -88,12 +88,16 @@ extension BATSCommand {
             let interactive = isatty(2) == 1
             let progress: (Int) -> Void = { n in if interactive { printErrorInline("\rreplayed \(n) tasks") } }
             var result: ReplayReport
-            if let fromLedger {
+            switch (workload, fromLedger) {
+            case (_, let fromLedger?):
                 let past = try SQLiteLedger(path: fromLedger, configuration: try readOnlyLedgerConfiguration())
                 var source = LedgerWorkload(ledger: past)
                 result = try engine.run(next: { try source.next() }, into: store, progress: progress)
-            } else {
-                let reader = WorkloadReader(url: URL(fileURLWithPath: workload!), configuration: .init(skipInvalid: skipInvalid))
+            case (nil, nil):
+                // validate() refuses this; kept as an error rather than a force-unwrap.
+                throw ValidationError("give a workload file or --from-ledger PATH (one of them)")
+            case (let workload?, nil):
+                let reader = WorkloadReader(url: URL(fileURLWithPath: workload), configuration: .init(skipInvalid: skipInvalid))
                 var it = reader.makeIterator()
                 result = try engine.run(next: { try it.next() }, into: store, progress: progress)
                 result.invalidLines = it.summary.invalidLines

@@ -21,8 +21,8 @@ extension BATSCommand {
             @Argument(help: "The trace CSV file.")
             var file: String
 
-            @Option(help: "Tier mix, e.g. simple=0.5,medium=0.25,complex=0.15,reasoning=0.08,critical=0.02.")
-            var mix: String = TierMix.default.description
+            @Option(help: "Tier mix, as tier=share pairs. (default: \(TierMix.default))", transform: ArgumentTransform.tierMix)
+            var mix: TierMix = .default
 
             @Option(help: "Seed of the tier draws.")
             var seed: UInt64 = 0
@@ -37,7 +37,6 @@ extension BATSCommand {
             var skipInvalid = false
 
             func validate() throws {
-                do { _ = try TierMix(parsing: mix) } catch { throw ValidationError("--mix: \(error.message)") }
                 guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be a positive number") }
             }
 
@@ -45,7 +44,7 @@ extension BATSCommand {
                 try InputFile.checkReadable(file, what: "trace")
                 let importer = try AzureTraceImporter(
                     url: URL(fileURLWithPath: file),
-                    configuration: .init(mix: try TierMix(parsing: mix), seed: seed, timeScale: timeScale, skipInvalid: skipInvalid))
+                    configuration: .init(mix: mix, seed: seed, timeScale: timeScale, skipInvalid: skipInvalid))
                 var firstError: ReplayError?
                 let writer = WorkloadWriter()
                 // The writer takes a plain sequence; a read error ends it and is rethrown after writing stops.

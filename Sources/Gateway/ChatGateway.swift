@@ -35,6 +35,11 @@ public struct GatewayRequestOptions: Sendable, Hashable {
     public var headers: [String: String]
 
     /// Creates options.
+    /// - Parameters:
+    ///   - timeout: The most time the whole call may take, retries included (a timeout beyond about 100 years is
+    ///     cut to that).
+    ///   - requestID: A request id sent as `X-Request-ID`.
+    ///   - headers: Further headers to send.
     public init(timeout: Duration = .seconds(120), requestID: String? = nil, headers: [String: String] = [:]) {
         self.timeout = timeout
         self.requestID = requestID
@@ -70,7 +75,15 @@ public struct ChatCompletionStream: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<ChatCompletionChunk, any Error>.AsyncIterator
         /// The next chunk, or `nil` at the end.
-        public mutating func next() async throws -> ChatCompletionChunk? { try await base.next() }
+        /// - Throws: The stream's error; `CancellationError` when the stream ends because the consuming task was
+        ///   cancelled (`AsyncThrowingStream` ends quietly then, which would pass a cut stream off as a whole one).
+        public mutating func next() async throws -> ChatCompletionChunk? {
+            guard let chunk = try await base.next() else {
+                try Task.checkCancellation()
+                return nil
+            }
+            return chunk
+        }
     }
 
     /// Makes the iterator.

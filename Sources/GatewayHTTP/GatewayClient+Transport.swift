@@ -23,7 +23,11 @@ extension GatewayClient {
         var attempt: Int
         /// Removes the key from provider text.
         var redactor: SecretRedactor
-        var deadline: ContinuousClock.Instant
+        /// The clock of the call's deadline.
+        var clock: CallClock
+        /// When the call must be over (every body and stream read is bounded by it).
+        var deadline: CallClock.Instant
+        /// The call's timeout, as asked (for messages).
         var timeout: Duration
         var status: Int
         var headers: [String: String]
@@ -80,9 +84,21 @@ extension GatewayClient {
         return request
     }
 
+    /// The longest call timeout honoured; longer ones (`.seconds(Int64.max)`) are cut to it, so that no deadline
+    /// arithmetic can overflow.
+    static let longestTimeout: Duration = .seconds(100 * 365 * 86_400)
+
+    /// How much later than the client's own deadline for an attempt AsyncHTTPClient's real-time deadline is set:
+    /// it is a backstop, and the client's deadline (on its injected clock) is the one meant to fire.
+    static let backstopGrace: Duration = .seconds(1)
+
     /// Runs attempts of `call` until one succeeds, a failure is not retryable, attempts run out, or the next
     /// delay would pass the call's deadline. `handle` runs on each 2xx response; what it throws is retried
     /// when retryable, like transport failures.
+    ///
+    /// Deadlines and retry delays follow the client's clock. Each attempt's wait for the response head is bounded
+    /// by the call's deadline (or ``Configuration/attemptTimeout``, when sooner) on that clock, and by
+    /// AsyncHTTPClient's deadline on NIO's real clock, set ``backstopGrace`` later, as a backstop.
     ///
     /// Every ``GatewayError`` thrown is redacted, and has ``GatewayError/providerAnswered`` set when any attempt
     /// of the call had received a 2xx head before failing.
@@ -91,8 +107,9 @@ extension GatewayClient {
         handle: (HTTPClientResponse, AttemptContext) async throws -> T
     ) async throws -> T {
         let (key, url) = try validatedKeyAndURL(for: call)
-        let clock = ContinuousClock()
-        let deadline = clock.now + options.timeout
+        let clock = self.clock
+        let deadline = clock.now + min(options.timeout, Self.longestTimeout)
+        let callExpiry = GatewayError(kind: .timeout, model: call.model, detail: "the call's deadline of \(options.timeout) passed")
         let policy = configuration.retryPolicy
         var attempt = 0
         // Whether an earlier attempt got a 2xx head and then failed: the provider may have billed it.
@@ -102,13 +119,17 @@ extension GatewayClient {
             try Task.checkCancellation()
             let now = clock.now
             guard now < deadline else {
-                throw GatewayError(
-                    kind: .timeout, model: call.model, detail: "the call's deadline of \(options.timeout) passed", providerAnswered: answered
-                ).redacting(redactor)
+                var e = callExpiry
+                e.providerAnswered = answered
+                throw e.redacting(redactor)
             }
             var attemptEnd = deadline
-            if let t = configuration.attemptTimeout { attemptEnd = min(deadline, now + t) }
-            let nioDeadline = NIODeadline.now() + TimeAmount(now.duration(to: attemptEnd))
+            var attemptExpiry = callExpiry
+            if let t = configuration.attemptTimeout, now + t < deadline {
+                attemptEnd = now + t
+                attemptExpiry.detail = "the attempt timed out after \(t)"
+            }
+            let backstop = NIODeadline.now() + TimeAmount(now.duration(to: attemptEnd) + Self.backstopGrace)
             logger?.debug(
                 "gateway request",
                 metadata: [
@@ -118,10 +139,14 @@ extension GatewayClient {
             )
             var answeredThisAttempt = false
             do {
-                let response = try await http.execute(makeRequest(call, url: url, key: key, options: options), deadline: nioDeadline)
+                let request = makeRequest(call, url: url, key: key, options: options)
+                let http = self.http
+                let response = try await withDeadline(attemptEnd, on: clock, failing: attemptExpiry) {
+                    try await http.execute(request, deadline: backstop)
+                }
                 let headers = Self.headerDictionary(response.headers)
                 let context = AttemptContext(
-                    call: call, attempt: attempt, redactor: redactor, deadline: deadline, timeout: options.timeout,
+                    call: call, attempt: attempt, redactor: redactor, clock: clock, deadline: deadline, timeout: options.timeout,
                     status: Int(response.status.code), headers: headers)
                 logger?.trace(
                     "gateway response",
@@ -132,9 +157,7 @@ extension GatewayClient {
                 )
                 guard (200..<300).contains(response.status.code) else {
                     let limit = min(configuration.maxResponseBytes, 64 * 1024)
-                    let body = try await withDeadline(deadline, timeout: options.timeout, model: call.model) {
-                        try await Self.readPrefix(of: response.body, limit: limit)
-                    }
+                    let body = try await context.withinDeadline { try await Self.readPrefix(of: response.body, limit: limit) }
                     throw ProviderErrorMapper.map(
                         status: Int(response.status.code), headers: headers, body: body, model: call.model, redactor: redactor
                     )
@@ -160,12 +183,13 @@ extension GatewayClient {
                     guard asked <= policy.maxRetryAfter else { throw gatewayError }
                     delay = asked
                 }
-                guard clock.now + delay < deadline else { throw gatewayError }
+                let retryAt = clock.now + delay
+                guard retryAt < deadline else { throw gatewayError }
                 logger?.debug(
                     "gateway retry",
                     metadata: ["gateway.error": "\(gatewayError.kind)", "gateway.attempt": "\(attempt)", "gateway.delay": "\(delay)"]
                 )
-                try await Task.sleep(for: delay)
+                try await clock.sleep(until: retryAt)
             }
         }
     }
@@ -176,7 +200,7 @@ extension GatewayClient {
     func collect(_ body: HTTPClientResponse.Body, _ context: AttemptContext) async throws -> [UInt8] {
         do {
             let limit = configuration.maxResponseBytes
-            return try await withDeadline(context.deadline, timeout: context.timeout, model: context.call.model) {
+            return try await context.withinDeadline {
                 var buffer = try await body.collect(upTo: limit)
                 return buffer.readBytes(length: buffer.readableBytes) ?? []
             }

@@ -11,16 +11,26 @@ import NIOHTTP1
 /// ```swift
 /// let configuration = GatewayClient.Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
 /// let reply = try await withGatewayClient(configuration: configuration) { client in
-///     try await client.complete(ChatRequest(model: "gpt-4o-mini", messages: [.user("Hi")]), options: .init(), logger: nil)
+///     try await client.complete(ChatRequest(model: "gpt-4o-mini", messages: [.user("Hi")]))
 /// }
 /// ```
 ///
-/// - Important: A client made with ``init(configuration:logger:)`` must be shut down with ``shutdown()`` before it
-///   is released; ``withGatewayClient(configuration:logger:_:)`` does it for you.
+/// ## Time
+///
+/// Retry delays (backoff, Retry-After) and the deadlines the client computes (the call's
+/// ``Gateway/GatewayRequestOptions/timeout``, ``Configuration/attemptTimeout``, body and stream reads) follow the
+/// clock passed to ``init(configuration:clock:logger:)``: the real `ContinuousClock` by default, a manual clock in
+/// tests. AsyncHTTPClient's own timeouts (connect, read, and a deadline slightly after the attempt's) run on NIO's
+/// event loop in real time and stay as a backstop.
+///
+/// - Important: A client made with ``init(configuration:clock:logger:)`` must be shut down with ``shutdown()``
+///   before it is released; ``withGatewayClient(configuration:clock:logger:isolation:_:)`` does it for you.
 public final class GatewayClient: Sendable {
     /// The settings the client was made with.
     public let configuration: Configuration
     let http: HTTPClient
+    /// The clock of retry delays and deadlines.
+    let clock: CallClock
     /// Removes the key (and credentials in ``Configuration/extraHeaders``) from every piece of provider text the
     /// client hands back: errors, request ids, model ids, response ids.
     let redactor: SecretRedactor
@@ -28,11 +38,15 @@ public final class GatewayClient: Sendable {
     /// Creates a client. Nothing is sent until a call is made.
     /// - Parameters:
     ///   - configuration: Endpoint, key, timeouts, retries and limits.
+    ///   - clock: The clock that retry delays and the client's deadlines follow; the real `ContinuousClock` by
+    ///     default. AsyncHTTPClient's connect and read timeouts, and its real-time backstop for each attempt, do
+    ///     not follow it.
     ///   - logger: Reserved for background activity (debug/trace only); AsyncHTTPClient's own logs stay off
     ///     because they may carry URLs and headers. `nil` is silent.
     /// - Important: Call ``shutdown()`` when done.
-    public init(configuration: Configuration, logger: Logger? = nil) {
+    public init(configuration: Configuration, clock: any Clock<Duration> = ContinuousClock(), logger: Logger? = nil) {
         self.configuration = configuration
+        self.clock = CallClock(clock)
         self.redactor = Self.redactor(for: configuration)
         var http = HTTPClient.Configuration(
             timeout: .init(
@@ -67,17 +81,18 @@ public final class GatewayClient: Sendable {
 /// Creates a ``GatewayClient``, runs `body` with it, and shuts it down afterwards, whether `body` throws or not.
 /// - Parameters:
 ///   - configuration: Endpoint, key, timeouts, retries and limits.
+///   - clock: The clock that retry delays and the client's deadlines follow; the real `ContinuousClock` by default.
 ///   - logger: Where the client logs background activity (debug/trace only); `nil` is silent.
 ///   - isolation: The caller's actor isolation (inferred).
 ///   - body: The work to do with the client.
 /// - Returns: What `body` returns.
 /// - Throws: What `body` throws, or an error from shutting down.
 public func withGatewayClient<Result>(
-    configuration: GatewayClient.Configuration, logger: Logger? = nil,
+    configuration: GatewayClient.Configuration, clock: any Clock<Duration> = ContinuousClock(), logger: Logger? = nil,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (GatewayClient) async throws -> Result
 ) async throws -> Result {
-    let client = GatewayClient(configuration: configuration, logger: logger)
+    let client = GatewayClient(configuration: configuration, clock: clock, logger: logger)
     let result: Result
     do {
         result = try await body(client)
@@ -87,14 +102,4 @@ public func withGatewayClient<Result>(
     }
     try await client.shutdown()
     return result
-}
-
-extension TimeAmount {
-    /// The duration in nanoseconds, saturating instead of trapping for durations beyond ±292 years.
-    init(_ duration: Duration) {
-        let (s, atto) = duration.components
-        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, overflow2) = ns.addingReportingOverflow(atto / 1_000_000_000)
-        self = .nanoseconds(overflow || overflow2 ? (s < 0 ? Int64.min : Int64.max) : total)
-    }
 }

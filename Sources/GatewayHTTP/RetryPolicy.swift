@@ -49,12 +49,15 @@ public struct RetryPolicy: Sendable, Hashable {
     /// - Parameters:
     ///   - retry: Which retry, from 1.
     ///   - unit: A random number in `0..<1` (injected for tests).
-    /// - Returns: The delay.
+    /// - Returns: The delay, from zero to about 31 years (a NaN jitter or a negative backoff gives zero).
     public func backoff(beforeRetry retry: Int, random unit: Double) -> Duration {
         let base = initialBackoff.seconds * pow(multiplier, Double(max(0, retry - 1)))
         let capped = min(base, maxBackoff.seconds)
         let jittered = capped * (1 - jitter * min(max(unit, 0), 1))
-        return .nanoseconds(Int64(jittered * 1e9))
+        // Clamped before converting: settings changed after `init` (a NaN jitter, a huge backoff) must not trap
+        // the conversion to Int64 nanoseconds.
+        let seconds = jittered.isNaN ? 0 : min(max(jittered, 0), 1e9)
+        return .nanoseconds(Int64(seconds * 1e9))
     }
 }
 

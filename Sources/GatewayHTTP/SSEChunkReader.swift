@@ -80,9 +80,7 @@ final class SSEChunkReader: @unchecked Sendable {
             guard let box = iterator else { return nil }
             let buffer: ByteBuffer?
             do {
-                buffer = try await withDeadline(context.deadline, timeout: context.timeout, model: context.call.model) {
-                    try await box.next()
-                }
+                buffer = try await context.withinDeadline { try await box.next() }
             } catch {
                 finished = true
                 iterator = nil

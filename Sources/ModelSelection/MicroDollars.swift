@@ -21,11 +21,43 @@ public struct MicroDollars: RawRepresentable, Hashable, Comparable, Sendable, Co
     /// Creates an amount from whole dollars, for constants such as `.dollars(50)`.
     ///
     /// An amount that does not fit (more than about $9.2 trillion) saturates at ``max`` or ``min`` rather than trap;
-    /// parse amounts that come from input with ``init(parsing:)``, which refuses them.
+    /// build amounts computed at run time with ``init(dollars:)`` and parse amounts that come from input with
+    /// ``init(parsing:)``, which both refuse them.
     /// - Parameter dollars: Whole dollars.
     public static func dollars(_ dollars: Int64) -> MicroDollars {
         let (v, o) = dollars.multipliedReportingOverflow(by: 1_000_000)
         return o ? (dollars < 0 ? .min : .max) : MicroDollars(micros: v)
+    }
+
+    /// Creates an amount from cents, for constants such as `.cents(5)` (five cents) or `.cents(1_250)` ($12.50).
+    ///
+    /// The count is an `Int32`, so every value fits (at most about $21.4 million) and a literal out of range is a
+    /// compile-time error, not a trap or a saturated amount. For a count computed at run time, use
+    /// ``init(cents:)``, which throws on overflow.
+    /// - Parameter cents: Whole cents (may be negative).
+    /// - Returns: The amount, exactly.
+    public static func cents(_ cents: Int32) -> MicroDollars {
+        MicroDollars(micros: Int64(cents) * 10_000)
+    }
+
+    /// Creates an amount from a count of whole dollars computed at run time, checked.
+    /// - Parameter dollars: Whole dollars (may be negative).
+    /// - Throws: ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/multiplication``) when the amount
+    ///   does not fit in 64-bit micro-dollars (more than about $9.2 trillion).
+    public init(dollars: Int64) throws(MoneyError) {
+        let (v, o) = dollars.multipliedReportingOverflow(by: 1_000_000)
+        guard !o else { throw .overflow(.multiplication, operands: ["\(dollars) dollars", "1000000"]) }
+        self.init(micros: v)
+    }
+
+    /// Creates an amount from a count of whole cents computed at run time, checked.
+    /// - Parameter cents: Whole cents (may be negative).
+    /// - Throws: ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/multiplication``) when the amount
+    ///   does not fit in 64-bit micro-dollars (more than about $9.2 trillion).
+    public init(cents: Int64) throws(MoneyError) {
+        let (v, o) = cents.multipliedReportingOverflow(by: 10_000)
+        guard !o else { throw .overflow(.multiplication, operands: ["\(cents) cents", "10000"]) }
+        self.init(micros: v)
     }
 
     /// Parses a decimal dollar amount such as `"12.50"`, `"0.000001"` or `"$3"` exactly, without floating point.

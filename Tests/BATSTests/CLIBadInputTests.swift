@@ -6,7 +6,7 @@ import Testing
 
 /// Bad input at the command line: absurd prices, hostile tag values in JSON output, dates that do not exist, and
 /// ledger paths that are not ledgers.
-@Suite("Command line: bad input gives clear errors", .serialized)
+@Suite("Command line: bad input gives clear errors")
 struct CLIBadInputTests {
     static func tempDir() throws -> URL {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("bats-badinput-\(UUID().uuidString)")
@@ -17,7 +17,7 @@ struct CLIBadInputTests {
     // MARK: - Money
 
     @Test("a price catalog with $9e12 per million tokens is refused with one line naming the field, exit 1", arguments: ["complete", "replay", "models", "simulate"])
-    func absurdPrices(command: String) throws {
+    func absurdPrices(command: String) async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data(CLINoTrapTests.absurdPrices(input: "9000000000000").utf8).write(to: dir.appendingPathComponent("p.json"))
@@ -30,7 +30,7 @@ struct CLIBadInputTests {
             case "simulate": ["simulate", "--ledger", "s.sqlite", "--tasks", "2", "--prices", "p.json"]
             default: ["models", "--prices", "p.json"]
             }
-        let r = try BATSRun.run(args, in: dir, environment: CLINoTrapTests.closedGateway)
+        let r = try await BATSRun.run(args, in: dir, environment: CLINoTrapTests.closedGateway)
         #expect(!r.crashed && r.status == 1, "status \(r.status): \(r.stderr.prefix(300)) \(r.stdout.prefix(300))")
         #expect(r.errorLines.count == 1, "\(r.stderr)")
         #expect(r.stderr.contains("models[0].input_per_mtok") && r.stderr.contains("absurd"), "\(r.stderr)")
@@ -38,7 +38,7 @@ struct CLIBadInputTests {
     }
 
     @Test("a replay whose totals pass $9.2 trillion stops with a money overflow error, not a trap")
-    func replayTotalsOverflow() throws {
+    func replayTotalsOverflow() async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         // Opus input at the $1,000,000 ceiling: 900M prompt tokens cost $945,000,000 (under the ledger's per-call
@@ -51,7 +51,7 @@ struct CLIBadInputTests {
             lines += #"{"ts":"2026-10-01T13:\#(String(format: "%02d:%02d", i / 1_000 % 60, i / 10 % 60)).\#(String(format: "%03d", i % 1_000))Z","complexity":"critical","input_tokens":900000000,"output_tokens":1}"# + "\n"
         }
         try Data(lines.utf8).write(to: dir.appendingPathComponent("w.jsonl"))
-        let r = try BATSRun.run(["replay", "w.jsonl", "--prices", "p.json"], in: dir)
+        let r = try await BATSRun.run(["replay", "w.jsonl", "--prices", "p.json"], in: dir)
         #expect(!r.crashed && r.status == 1, "status \(r.status), signal \(r.bySignal): \(r.stderr.prefix(300))")
         #expect(r.errorLines.count == 1 && r.stderr.contains("money overflow"), "\(r.stderr.prefix(300))")
     }
@@ -62,7 +62,7 @@ struct CLIBadInputTests {
     static let hostileTag = "a\\b\"c\nd\te\u{01}f\u{1F}g/h\u{7F}é"
 
     /// Replays two tasks tagged with ``hostileTag`` (and one plain one) into `dir/l.sqlite`.
-    static func ledgerWithHostileTags(in dir: URL) throws -> String {
+    static func ledgerWithHostileTags(in dir: URL) async throws -> String {
         func line(_ ts: String, agent: String) throws -> String {
             let tags = String(decoding: try JSONEncoder().encode(["agent": agent]), as: UTF8.self)
             return #"{"ts":"\#(ts)","task":"parse_market_data","input_tokens":500,"output_tokens":50,"tags":\#(tags)}"#
@@ -70,17 +70,17 @@ struct CLIBadInputTests {
         let text = [try line("2026-10-01T13:30:00Z", agent: hostileTag), try line("2026-10-01T13:31:00Z", agent: hostileTag),
                     try line("2026-10-01T13:32:00Z", agent: "plain")].joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: dir.appendingPathComponent("w.jsonl"))
-        let r = try BATSRun.run(["replay", "w.jsonl", "--ledger", "l.sqlite", "--daily-budget", "0.50", "--monthly-budget", "20"], in: dir)
+        let r = try await BATSRun.run(["replay", "w.jsonl", "--ledger", "l.sqlite", "--daily-budget", "0.50", "--monthly-budget", "20"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         return dir.appendingPathComponent("l.sqlite").path
     }
 
     @Test("audit --by tag:agent --format json is valid JSON when a tag value holds \\, \", a newline and control characters")
-    func auditJSONEscapes() throws {
+    func auditJSONEscapes() async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let ledger = try Self.ledgerWithHostileTags(in: dir)
-        let r = try BATSRun.run(["audit", "--ledger", ledger, "--by", "tag:agent", "--format", "json"], in: dir)
+        let ledger = try await Self.ledgerWithHostileTags(in: dir)
+        let r = try await BATSRun.run(["audit", "--ledger", ledger, "--by", "tag:agent", "--format", "json"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "invalid JSON: \(r.stdout)")
         #expect(object["by"] as? String == "tag:agent")
@@ -111,11 +111,11 @@ struct CLIBadInputTests {
     }
 
     @Test("budget --format json is valid JSON with exact dollars")
-    func budgetJSON() throws {
+    func budgetJSON() async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let ledger = try Self.ledgerWithHostileTags(in: dir)
-        let r = try BATSRun.run(["budget", "--ledger", ledger, "--format", "json", "--at", "2026-10-01T20:00:00Z"], in: dir)
+        let ledger = try await Self.ledgerWithHostileTags(in: dir)
+        let r = try await BATSRun.run(["budget", "--ledger", ledger, "--format", "json", "--at", "2026-10-01T20:00:00Z"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         struct Budget: Decodable {
             struct Window: Decodable {
@@ -142,13 +142,13 @@ struct CLIBadInputTests {
     }
 
     @Test("the replay report is valid JSON when the ledger path holds quotes and backslashes")
-    func replayReportJSON() throws {
+    func replayReportJSON() async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         try Data((#"{"ts":"2026-10-01T13:30:00Z","task":"parse_market_data","input_tokens":500,"output_tokens":50}"# + "\n").utf8)
             .write(to: dir.appendingPathComponent("w.jsonl"))
         let name = "we\"ird\\na\tme.sqlite"
-        let r = try BATSRun.run(["replay", "w.jsonl", "--ledger", name, "--format", "json", "--report", "r.json", "--daily-budget", "0.5"], in: dir)
+        let r = try await BATSRun.run(["replay", "w.jsonl", "--ledger", name, "--format", "json", "--report", "r.json", "--daily-budget", "0.5"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         for text in [r.stdout, try String(contentsOf: dir.appendingPathComponent("r.json"), encoding: .utf8)] {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "invalid JSON: \(text)")
@@ -170,15 +170,15 @@ struct CLIBadInputTests {
     @Test(
         "dates that do not exist, and --until before --since, are usage errors",
         arguments: [
-            (["audit", "--ledger", "x", "--since", "2026-13-45"], "--since must be a date"),
-            (["audit", "--ledger", "x", "--since", "2026-02-30"], "--since must be a date"),
-            (["audit", "--ledger", "x", "--until", "2023-02-29"], "--until must be a date"),
-            (["audit", "--ledger", "x", "--until", "2026-04-31"], "--until must be a date"),
+            (["audit", "--ledger", "x", "--since", "2026-13-45"], "'--since <since>': must be a date"),
+            (["audit", "--ledger", "x", "--since", "2026-02-30"], "'--since <since>': must be a date"),
+            (["audit", "--ledger", "x", "--until", "2023-02-29"], "'--until <until>': must be a date"),
+            (["audit", "--ledger", "x", "--until", "2026-04-31"], "'--until <until>': must be a date"),
             (["audit", "--ledger", "x", "--since", "2026-03-02", "--until", "2026-03-01"], "is before --since"),
-            (["budget", "--ledger", "x", "--at", "2026-02-30T12:00:00Z"], "--at must be"),
-            (["budget", "--ledger", "x", "--at", "2026-13-01T12:00:00Z"], "--at must be"),
-            (["budget", "--ledger", "x", "--at", "2026-01-01T24:00:00Z"], "--at must be"),
-            (["budget", "--ledger", "x", "--at", "2026-01-01T12:00:00"], "--at must be"),
+            (["budget", "--ledger", "x", "--at", "2026-02-30T12:00:00Z"], "'--at <at>': must be an RFC 3339 time"),
+            (["budget", "--ledger", "x", "--at", "2026-13-01T12:00:00Z"], "'--at <at>': must be an RFC 3339 time"),
+            (["budget", "--ledger", "x", "--at", "2026-01-01T24:00:00Z"], "'--at <at>': must be an RFC 3339 time"),
+            (["budget", "--ledger", "x", "--at", "2026-01-01T12:00:00"], "'--at <at>': must be an RFC 3339 time"),
             (["workload", "generate", "--start", "2026-02-30"], "--start"),
             (["workload", "generate", "--start", "2026-1-01"], "--start"),
             (["workload", "generate", "--start", "9999-12-31"], "--start"),
@@ -205,12 +205,12 @@ struct CLIBadInputTests {
     }
 
     @Test("--at with an offset names the same instant as in UTC")
-    func budgetAtOffset() throws {
+    func budgetAtOffset() async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let ledger = try Self.ledgerWithHostileTags(in: dir)
+        let ledger = try await Self.ledgerWithHostileTags(in: dir)
         // 2026-10-01T23:30-05:00 is 2026-10-02T04:30Z: the UTC day is the 2nd.
-        let r = try BATSRun.run(["budget", "--ledger", ledger, "--format", "json", "--at", "2026-10-01T23:30:00-05:00"], in: dir)
+        let r = try await BATSRun.run(["budget", "--ledger", ledger, "--format", "json", "--at", "2026-10-01T23:30:00-05:00"], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#""key":"2026-10-02""#), "\(r.stdout)")
     }
@@ -225,7 +225,7 @@ struct CLIBadInputTests {
     static let readCommands: [[String]] = [["audit", "--ledger"], ["audit", "verify", "--ledger"], ["budget", "--ledger"], ["replay", "--from-ledger"]]
 
     @Test("a ledger path that is missing, a directory, /dev/null or empty: one line naming it, exit 1, no usage text", arguments: readCommands, BadLedger.allCases)
-    func badLedgerPath(command: [String], bad: BadLedger) throws {
+    func badLedgerPath(command: [String], bad: BadLedger) async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("ledger-\(bad.rawValue).sqlite").path
@@ -233,10 +233,10 @@ struct CLIBadInputTests {
         case .missing: break
         case .directory: try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         case .devNull: try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/null")
-        case .empty: FileManager.default.createFile(atPath: path, contents: nil)
-        case .notSQLite: FileManager.default.createFile(atPath: path, contents: Data("not a database, just text\n".utf8))
+        case .empty: _ = FileManager.default.createFile(atPath: path, contents: nil)
+        case .notSQLite: _ = FileManager.default.createFile(atPath: path, contents: Data("not a database, just text\n".utf8))
         }
-        let r = try BATSRun.run(command + [path], in: dir)
+        let r = try await BATSRun.run(command + [path], in: dir)
         #expect(!r.crashed && r.status == 1, "status \(r.status): \(r.stderr)")
         #expect(r.errorLines.count == 1 && r.errorLines.first?.hasPrefix("Error: ") == true, "\(r.stderr)")
         #expect(r.stderr.contains(path), "the message must name the path: \(r.stderr)")
@@ -257,7 +257,7 @@ struct CLIBadInputTests {
     }
 
     @Test("a ledger path that is a directory or /dev/null is refused by commands that write a ledger too", arguments: ["directory", "devNull"])
-    func badWritableLedger(kind: String) throws {
+    func badWritableLedger(kind: String) async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("l.sqlite").path
@@ -272,16 +272,16 @@ struct CLIBadInputTests {
             ["replay", "w.jsonl", "--ledger", path], ["simulate", "--ledger", path, "--tasks", "1"],
             ["complete", "--complexity", "simple", "--ledger", path, "hi"],
         ] {
-            let r = try BATSRun.run(args, in: dir, environment: CLINoTrapTests.closedGateway)
+            let r = try await BATSRun.run(args, in: dir, environment: CLINoTrapTests.closedGateway)
             #expect(!r.crashed && r.status == 1 && r.errorLines.count == 1 && r.stderr.contains(path), "\(args[0]): \(r.stderr)")
         }
     }
 
     @Test("a missing workload or trace file is one line naming it, without usage text", arguments: [["replay", "nope.jsonl"], ["workload", "import", "azure", "nope.csv"]])
-    func missingInputFile(arguments: [String]) throws {
+    func missingInputFile(arguments: [String]) async throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try BATSRun.run(arguments, in: dir)
+        let r = try await BATSRun.run(arguments, in: dir)
         #expect(r.status == 1 && r.errorLines.count == 1 && r.stderr.contains(arguments.last!) && !r.stderr.contains("Usage:"), "\(r.stderr)")
     }
 }

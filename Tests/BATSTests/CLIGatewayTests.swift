@@ -9,8 +9,9 @@ struct CLIGatewayTests {
         {"id":"chatcmpl-9","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant","content":"AAPL bid 189.20"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":5,"total_tokens":17}}
         """
 
+    /// The loopback server's address and, unless `nil`, a key; ``BATSRun`` removes every other gateway variable.
     func environment(_ server: LoopbackGatewayServer, key: String? = fakeAPIKey) -> [String: String] {
-        var env = ["PATH": "/usr/bin:/bin", "LLM_GATEWAY_BASE_URL": server.baseURL]
+        var env = ["LLM_GATEWAY_BASE_URL": server.baseURL]
         if let key { env["TARS_API_KEY"] = key }
         return env
     }
@@ -22,8 +23,8 @@ struct CLIGatewayTests {
             let dir = try LedgerFixture.tempDir()
             defer { try? FileManager.default.removeItem(at: dir) }
             let ledger = dir.appendingPathComponent("l.sqlite").path
-            let r = try BATSBinary.run(
-                ["complete", "--task", "parse_market_data", "--ledger", ledger, "--daily-budget", "5", "quote AAPL"], environment: environment(server))
+            let r = try await BATSRun.run(
+                ["complete", "--task", "parse_market_data", "--ledger", ledger, "--daily-budget", "5", "quote AAPL"], in: dir, environment: environment(server))
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("AAPL bid 189.20"))
             #expect(r.stdout.contains("model deepseek-v3 (simple, preferred)"))
@@ -42,9 +43,9 @@ struct CLIGatewayTests {
             server.setFallback(.sse(try GatewayFixture.text("chat_stream.sse"), chunkSize: 11))
             let dir = try LedgerFixture.tempDir()
             defer { try? FileManager.default.removeItem(at: dir) }
-            let r = try BATSBinary.run(
+            let r = try await BATSRun.run(
                 ["complete", "--complexity", "critical", "--stream", "--ledger", dir.appendingPathComponent("l.sqlite").path, "go"],
-                environment: environment(server))
+                in: dir, environment: environment(server))
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.contains("Héllo"))
             #expect(r.stdout.contains("model claude-opus (critical, pinned-critical)"))
@@ -56,16 +57,16 @@ struct CLIGatewayTests {
     func modelsRemote() async throws {
         try await LoopbackGatewayServer.withServer { server in
             server.setFallback(.json(try GatewayFixture.text("models.json")))
-            let r = try BATSBinary.run(["models", "--remote"], environment: environment(server))
+            let dir = try LedgerFixture.tempDir()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let r = try await BATSRun.run(["models", "--remote"], in: dir, environment: environment(server))
             #expect(r.status == 0, "\(r.stderr)")
             #expect(!r.stdout.isEmpty && server.requests.first?.path.hasSuffix("/models") == true)
 
-            let dir = try LedgerFixture.tempDir()
-            defer { try? FileManager.default.removeItem(at: dir) }
             let before = server.requests.count
-            let missing = try BATSBinary.run(
+            let missing = try await BATSRun.run(
                 ["complete", "--task", "parse_market_data", "--ledger", dir.appendingPathComponent("l.sqlite").path, "hi"],
-                environment: environment(server, key: nil))
+                in: dir, environment: environment(server, key: nil))
             #expect(missing.status != 0)
             #expect(missing.stderr.lowercased().contains("key"))
             #expect(server.requests.count == before)
@@ -79,7 +80,7 @@ struct CLIGatewayTests {
             let dir = try LedgerFixture.tempDir()
             defer { try? FileManager.default.removeItem(at: dir) }
             let ledger = dir.appendingPathComponent("l.sqlite").path
-            let r = try BATSBinary.run(["complete", "--task", "execute_trade", "--ledger", ledger, "BUY"], environment: environment(server))
+            let r = try await BATSRun.run(["complete", "--task", "execute_trade", "--ledger", ledger, "BUY"], in: dir, environment: environment(server))
             #expect(r.status != 0)
             #expect(r.stderr.contains("401") && !r.stderr.contains(fakeAPIKey))
             let l = try SQLiteLedger(path: ledger)

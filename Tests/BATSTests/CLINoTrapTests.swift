@@ -1,3 +1,4 @@
+import BATSTestSupport
 import Foundation
 import Testing
 
@@ -30,27 +31,41 @@ enum BATSRun {
     }
 
     /// Runs `bats ARGS` in `directory` with `environment` added to this process's, and a timeout.
-    static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:], timeout: Duration = .seconds(60)) throws -> Result {
+    ///
+    /// It waits with `Task.sleep`, never by blocking a thread: on a 2-core machine the cooperative pool has two
+    /// threads, and a test blocked in `usleep` or a pipe read stalls every other test of a parallel run. At most
+    /// ``ChildLimiter/shared``'s limit of children run at once, however many tests call it.
+    static func run(
+        _ arguments: [String], in directory: URL, environment: [String: String] = [:], timeout: Duration = .seconds(60)
+    ) async throws -> Result {
+        try await ChildLimiter.shared.withSlot {
+            try await runNow(arguments, in: directory, environment: environment, timeout: timeout)
+        }
+    }
+
+    private static func runNow(_ arguments: [String], in directory: URL, environment: [String: String], timeout: Duration) async throws -> Result {
         let binary = try #require(url, "the bats executable is not built: run `swift build` before `swift test`")
         let p = Process()
         p.executableURL = binary
         p.arguments = arguments
         p.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
-        // No real gateway or key is ever used by these runs.
-        for k in ["LLM_GATEWAY_API_KEY", "TARS_API_KEY", "TETRATE_API_KEY", "LLM_GATEWAY_BASE_URL", "TARS_API_BASE"] { env[k] = nil }
+        // No real gateway, API key or ledger key of the caller is ever used by these runs; a test passes its own.
+        for k in ["LLM_GATEWAY_API_KEY", "TARS_API_KEY", "TETRATE_API_KEY", "LLM_GATEWAY_BASE_URL", "TARS_API_BASE", "BATS_LEDGER_KEY", "BATS_LEDGER_KEY_FILE"] {
+            env[k] = nil
+        }
         env["SWIFT_BACKTRACE"] = "enable=no"
         env.merge(environment) { $1 }
         p.environment = env
         let base = directory.appendingPathComponent("run-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: base.path + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base.path + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: base.path + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: base.path + ".err", contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base.path + ".out"))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base.path + ".err"))
         p.standardInput = FileHandle.nullDevice
         try p.run()
         let deadline = ContinuousClock.now + timeout
-        while p.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
+        while p.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         if p.isRunning {
             p.terminate()
             p.waitUntilExit()
@@ -65,8 +80,9 @@ enum BATSRun {
 
 /// Hostile input to every command: absurd numbers, out-of-range dates, empty files, a directory given as a file,
 /// absurd prices. Each run must end with an exit status (never a signal), print its error as one `Error:` line (a
-/// usage error may add ArgumentParser's usage lines after it), and never print Swift's crash report.
-@Suite("Command line: hostile input never traps", .serialized)
+/// usage error may add ArgumentParser's usage lines after it), and never print Swift's crash report. Cases run in
+/// parallel, each in its own scratch folder; ``BATSRun`` caps how many children run at once.
+@Suite("Command line: hostile input never traps")
 struct CLINoTrapTests {
     /// A scratch folder with the fixtures the cases name.
     static func scratch() throws -> URL {
@@ -116,7 +132,12 @@ struct CLINoTrapTests {
         var arguments: [String]
         var environment: [String: String] = [:]
         var mayPass = false
-        var testDescription: String { "bats " + arguments.joined(separator: " ") + environment.map { " \($0)=\($1)" }.joined() }
+        /// Runs against a loopback server that refuses every call with a 400 (not retried, no fallback): the whole
+        /// call path runs (reservation, deadlines, request, release) without waiting out retries against a closed port.
+        var refusingGateway = false
+        var testDescription: String {
+            "bats " + arguments.joined(separator: " ") + environment.map { " \($0)=\($1)" }.joined() + (refusingGateway ? " (gateway: 400)" : "")
+        }
     }
 
     static let cases: [Case] = [
@@ -174,12 +195,15 @@ struct CLINoTrapTests {
         Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--prices", "absurd.json", "hi"]),
         Case(arguments: ["complete", "--complexity", "simple", "--ledger", "adir", "hi"]),
         Case(arguments: ["complete", "--complexity", "simple", "--ledger", "devnull.sqlite", "hi"]),
-        Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--timeout", "2", "hi"], environment: closedGateway),
+        // A closed port is retried until the deadline: 1 s. The longest timeouts run against a refusing server instead,
+        // which answers at once (a closed port would be retried with backoff through every fallback for ~30 s).
+        Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--timeout", "1", "hi"], environment: closedGateway),
         Case(arguments: ["complete", "--complexity", "critical", "--ledger", "c.sqlite", "--max-tokens", "9223372036854775807", "--timeout", "2", "hi"],
-             environment: closedGateway),
+             refusingGateway: true),
         Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--timeout", "2", "hi"], environment: unreachableGateway),
         Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--timeout", "9223372036854775807", "hi"], environment: closedGateway),
-        Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--timeout", "86400", "hi"], environment: closedGateway),
+        Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--timeout", "86400", "hi"], refusingGateway: true),
+        Case(arguments: ["complete", "--complexity", "critical", "--ledger", "c.sqlite", "--timeout", "86400", "hi"], refusingGateway: true),
         // simulate
         Case(arguments: ["simulate", "--ledger", "s.sqlite", "--tasks", "3", "--prices", "absurd.json"]),
         Case(arguments: ["simulate", "--ledger", "adir", "--tasks", "3"]),
@@ -214,10 +238,21 @@ struct CLINoTrapTests {
     ]
 
     @Test("every command ends with a status and a one-line error, never a trap", arguments: cases)
-    func hostile(_ c: Case) throws {
+    func hostile(_ c: Case) async throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try BATSRun.run(c.arguments, in: dir, environment: c.environment)
+        let r: BATSRun.Result
+        if c.refusingGateway {
+            r = try await LoopbackGatewayServer.withServer { server in
+                server.setFallback(.error(status: 400, message: "refused by the test", type: "invalid_request_error"))
+                let gateway = ["LLM_GATEWAY_BASE_URL": server.baseURL, "LLM_GATEWAY_API_KEY": "test-key"]
+                let r = try await BATSRun.run(c.arguments, in: dir, environment: c.environment.merging(gateway) { $1 })
+                #expect(!server.requests.isEmpty, "the call never reached the gateway")
+                return r
+            }
+        } else {
+            r = try await BATSRun.run(c.arguments, in: dir, environment: c.environment)
+        }
         #expect(!r.crashed, "trapped (status \(r.status), signal \(r.bySignal)): \(r.stderr.prefix(400))")
         if r.status == 0 {
             #expect(c.mayPass, "expected an error, got success: \(r.stdout.prefix(200))")

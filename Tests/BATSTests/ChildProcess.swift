@@ -57,3 +57,32 @@ enum BATSChild {
         return try await wait(try start(arguments, output: base, environment: environment), output: base)
     }
 }
+
+/// Caps how many `bats` children ``BATSRun`` runs at once, so the command-line suites can run their cases in
+/// parallel without starting dozens of processes on a 2-core machine. Waiting for a slot suspends; it never blocks
+/// a thread.
+actor ChildLimiter {
+    /// The limiter ``BATSRun`` uses: eight children at a time. Much lower makes the command-line cases a queue that
+    /// finishes last when the machine is loaded (each child's start-up is latency, not only CPU); unbounded starts
+    /// 80 processes at once.
+    static let shared = ChildLimiter(limit: 8)
+
+    private let limit: Int
+    private var running = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Runs `body` once a slot is free.
+    func withSlot<R: Sendable>(_ body: @Sendable () async throws -> R) async rethrows -> R {
+        if running < limit {
+            running += 1
+        } else {
+            await withCheckedContinuation { waiters.append($0) }
+        }
+        defer {
+            if waiters.isEmpty { running -= 1 } else { waiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}

@@ -1,10 +1,7 @@
+// `import BATS` alone gives the router, the selector, the ledger and the gateway client, as in the README.
 import BATS
 import BATSTestSupport
 import Foundation
-import Gateway
-import GatewayHTTP
-import ModelSelection
-import SpendLedger
 import Testing
 
 @Suite("Embedding example and router over HTTP")
@@ -12,6 +9,47 @@ struct EmbeddingExampleTests {
     static let reply = """
         {"id":"chatcmpl-1","object":"chat.completion","model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant","content":"bid 189.20 ask 189.24"},"finish_reason":"stop"}],"usage":{"prompt_tokens":31,"completion_tokens":9,"total_tokens":40}}
         """
+
+    // MARK: - The README's block
+
+    /// The repository's root, from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The first ```` ```swift ```` block after the `## Embedding` heading of `README.md`, without its fences.
+    static func readmeBlock(_ readme: String) -> String? {
+        guard let section = readme.range(of: "\n## Embedding\n"), let open = readme.range(of: "```swift\n", range: section.upperBound..<readme.endIndex),
+            let close = readme.range(of: "\n```\n", range: open.upperBound..<readme.endIndex)
+        else { return nil }
+        return String(readme[open.upperBound..<close.lowerBound]) + "\n"
+    }
+
+    @Test("The README's embedding example is Snippets/EmbeddingExample.swift, which `swift build` compiles")
+    func readmeBlockIsTheSnippet() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let snippet = try String(contentsOf: Self.root.appendingPathComponent("Snippets/EmbeddingExample.swift"), encoding: .utf8)
+        let block = try #require(Self.readmeBlock(readme), "README.md has no ```swift block under ## Embedding")
+        let (a, b) = (block.split(separator: "\n", omittingEmptySubsequences: false), snippet.split(separator: "\n", omittingEmptySubsequences: false))
+        let first = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
+        #expect(
+            block == snippet,
+            """
+            README.md's embedding example and Snippets/EmbeddingExample.swift differ from line \(first + 1):
+            README:  \(first < a.count ? a[first] : "<end>")
+            snippet: \(first < b.count ? b[first] : "<end>")
+            Edit both (the snippet is what `swift build` compiles).
+            """)
+        #expect(block.hasPrefix("import BATS\n") && !block.dropFirst().contains("\nimport "), "the example needs only `import BATS`")
+    }
+
+    @Test("The block is found under ## Embedding, and a changed line is a difference")
+    func readmeBlockExtraction() throws {
+        let readme = "# X\n```swift\nnot this\n```\n## Embedding\n\ntext\n```swift\nimport BATS\nlet a = 1\n```\nafter\n```swift\nnor this\n```\n"
+        #expect(Self.readmeBlock(readme) == "import BATS\nlet a = 1\n")
+        #expect(Self.readmeBlock(readme.replacingOccurrences(of: "a = 1", with: "a = 2")) != "import BATS\nlet a = 1\n")
+        #expect(Self.readmeBlock("## Embedding\nno code\n") == nil)
+    }
+
+    // MARK: - The example's calls, against a loopback server
 
     @Test("The README's embedding example works against an OpenAI-compatible server")
     func readmeExample() async throws {
@@ -22,7 +60,7 @@ struct EmbeddingExampleTests {
             let dir = try LedgerFixture.tempDir()
             defer { try? FileManager.default.removeItem(at: dir) }
 
-            // The README's code, with the loopback server's address in the environment.
+            // The README's calls, with the loopback server's address in the environment and a temporary ledger.
             let selector = try ModelSelector(catalog: try ModelCatalog.bundled())
             let ledger = try SQLiteLedger(
                 path: dir.appendingPathComponent("spend.sqlite").path,
@@ -33,11 +71,15 @@ struct EmbeddingExampleTests {
 
             let record = try await withGatewayClient(configuration: gateway) { client in
                 let router = Router(selector: selector, ledger: ledger, gateway: client)
+                // `Logger` comes through `import BATS` too (re-exported from swift-log, as the router takes one).
+                var logger = Logger(label: "embedding-example")
+                logger.logLevel = .critical
                 let reply = try await router.complete(
                     RoutedTask(
                         kind: "parse_market_data",
                         request: ChatRequest(messages: [.user("Extract bid/ask from: AAPL 189.20/189.24")]),
-                        tags: ["agent": "scanner"]))
+                        tags: ["agent": "scanner"]),
+                    logger: logger)
                 #expect(reply.response.text == "bid 189.20 ask 189.24")
 
                 // Embeddings and images go through the same budget, each with one fixed catalog model.
@@ -61,7 +103,8 @@ struct EmbeddingExampleTests {
 
     @Test("After a 503 the router falls to the next model; CRITICAL stays on Opus")
     func fallbackOverHTTP() async throws {
-        let retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(10))
+        // No backoff: the client runs on a manual clock that this test never moves.
+        let retry = RetryPolicy(maxAttempts: 2, initialBackoff: .zero, maxBackoff: .zero)
         try await withLoopbackClient(retry: retry) { server, client in
             let unavailable = ScriptedResponse.error(status: 503, message: "overloaded", type: "server_error")
             server.enqueue([unavailable, unavailable, .json(Self.reply)])

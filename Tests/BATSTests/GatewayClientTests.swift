@@ -4,7 +4,7 @@ import Gateway
 import GatewayHTTP
 import Testing
 
-@Suite("Gateway client: requests and replies over loopback HTTP")
+@Suite("Gateway client: requests and replies over loopback HTTP", .timeLimit(.minutes(1)))
 struct GatewayClientTests {
     @Test func plainChatSendsTheOpenAIRequestAndDecodesTheReply() async throws {
         try await withLoopbackClient { server, client in
@@ -176,6 +176,33 @@ struct GatewayClientTests {
             #expect(sent.path == "/v1/models")
             #expect(sent.header("Authorization") == "Bearer \(fakeAPIKey)")
             #expect(sent.body.isEmpty)
+        }
+    }
+
+    /// `options` and `logger` may be left out, on the client and through the protocols.
+    @Test func callsWithDefaultOptionsAndNoLogger() async throws {
+        try await withLoopbackClient { server, client in
+            let recorder = LogRecorder()
+            server.setFallback(.json(try GatewayFixture.text("chat_completion.json")), path: "/chat/completions")
+            server.setFallback(.json(try GatewayFixture.text("embeddings.json")), path: "/embeddings")
+            server.setFallback(.json(try GatewayFixture.text("images.json")), path: "/images/generations")
+            server.setFallback(.json(try GatewayFixture.text("models.json")), path: "/models")
+            #expect(try await client.complete(.hello()).id == "chatcmpl-9xYz01")
+            #expect(try await client.complete(.hello(), options: .init(requestID: "r-1")).id == "chatcmpl-9xYz01")
+            let chat: any ChatGateway = client
+            #expect(try await chat.complete(.hello(), logger: recorder.logger()).id == "chatcmpl-9xYz01")
+            let embeddings: any EmbeddingsGateway = client
+            #expect(try await embeddings.embeddings(EmbeddingsRequest(model: "text-embedding-3-small", input: .text("a"))).vectors.count == 2)
+            let images: any ImageGateway = client
+            #expect(try await images.generateImages(ImageGenerationRequest(model: "dall-e-3", prompt: "fox")).data.count == 2)
+            let listing: any ModelListing = client
+            #expect(try await listing.models().ids.count == 3)
+            #expect(server.requests.map(\.path) == [
+                "/v1/chat/completions", "/v1/chat/completions", "/v1/chat/completions", "/v1/embeddings", "/v1/images/generations",
+                "/v1/models",
+            ])
+            #expect(server.requests[1].header("X-Request-ID") == "r-1")
+            #expect(recorder.entries.contains { $0.message == "gateway request" })
         }
     }
 

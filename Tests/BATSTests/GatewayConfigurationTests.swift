@@ -64,9 +64,9 @@ struct GatewayConfigurationTests {
         let recorder = LogRecorder()
         let logger = recorder.logger(level: .trace)
         try await LoopbackGatewayServer.withServer { server in
-            var configuration = loopbackConfiguration(server, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5)))
+            var configuration = loopbackConfiguration(server, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .zero, maxBackoff: .zero))
             configuration.extraHeaders = ["X-Secret-Header": "also-secret-value"]
-            try await withGatewayClient(configuration: configuration, logger: logger) { client in
+            try await withGatewayClient(configuration: configuration, clock: ManualClock(), logger: logger) { client in
                 server.enqueue(.error(status: 401, message: "Incorrect API key provided: \(fakeAPIKey). Find your key at …", code: "invalid_api_key"))
                 server.enqueue(.html("<html>Bearer \(fakeAPIKey) refused</html>", status: 503))
                 server.enqueue(.html("<html>Bearer \(fakeAPIKey) refused</html>", status: 503))

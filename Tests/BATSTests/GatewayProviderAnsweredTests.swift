@@ -6,17 +6,13 @@ import Testing
 
 /// A failure after a 2xx head means the provider did (and billed) the work: `providerAnswered` must say so, and
 /// must stay false for failures that happen before any success status.
-@Suite("Gateway client: failures after a 2xx head are flagged providerAnswered")
+@Suite("Gateway client: failures after a 2xx head are flagged providerAnswered", .timeLimit(.minutes(1)))
 struct GatewayProviderAnsweredTests {
     static let phrase = "the provider answered before the failure"
 
-    /// A 200 JSON reply that writes `keep` bytes, then stalls for `stall` before the rest.
-    static func stalling(_ body: String, keep: Int, stall: Duration) -> ScriptedResponse {
-        let bytes = Array(body.utf8)
-        return ScriptedResponse(
-            status: 200, headers: [("Content-Type", "application/json")],
-            steps: [.write(Array(bytes.prefix(keep))), .pause(stall), .write(Array(bytes.dropFirst(keep)))], contentLength: bytes.count
-        )
+    /// A 200 JSON reply that writes `keep` bytes, then stalls until the client gives up.
+    static func stalling(_ body: String, keep: Int) -> ScriptedResponse {
+        ScriptedResponse.json(body).inserting(.hold, afterBytes: keep)
     }
 
     // MARK: - After a 2xx head
@@ -42,15 +38,18 @@ struct GatewayProviderAnsweredTests {
     }
 
     @Test func successBodyStallingPastTheDeadlineIsFlagged() async throws {
-        try await withLoopbackClient(retry: .none) { server, client in
-            server.enqueue(Self.stalling(try GatewayFixture.text("chat_completion.json"), keep: 60, stall: .seconds(3)))
-            let start = ContinuousClock.now
-            let e = try #require(await expectGatewayError {
-                _ = try await client.complete(.hello(), options: .init(timeout: .milliseconds(400)), logger: nil)
-            })
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        try await withLoopbackClient(retry: .none, clock: clock) { server, client in
+            server.enqueue(Self.stalling(try GatewayFixture.text("chat_completion.json"), keep: 60))
+            async let failure = expectGatewayError {
+                _ = try await client.complete(.hello(), options: .init(timeout: manualTimeout), logger: recorder.logger())
+            }
+            await recorder.waitForEntry("gateway response")  // the 2xx head has arrived
+            clock.advance(by: manualTimeout)
+            let e = try #require(await failure)
             #expect(e.kind == .timeout)
             #expect(e.providerAnswered)
-            #expect(ContinuousClock.now - start < .seconds(2))
         }
     }
 
@@ -65,10 +64,16 @@ struct GatewayProviderAnsweredTests {
 
     @Test func streamInterruptedAfterTheFirstBytesIsFlagged() async throws {
         try await withLoopbackClient { server, client in
-            server.enqueue(.sse(try GatewayFixture.text("chat_stream.sse"), chunkSize: 100, delay: .milliseconds(5), closeAfterBytes: 700))
+            let transcript = try GatewayFixture.text("chat_stream.sse")
+            // The close waits until the first chunk has arrived (see GatewayStreamingTests.connectionClosedMidStreamIsInterrupted).
+            let firstChunkSeen = ScriptedResponse.Gate()
+            server.enqueue(.sse(transcript, closeAfterBytes: 700).inserting(.wait(firstChunkSeen), afterBytes: try offset(afterDataEvents: 1, in: transcript)))
             var acc = ChatStreamAccumulator()
             let e = try #require(await expectGatewayError {
-                for try await chunk in try await client.stream(.hello(), options: .init(), logger: nil) { acc.add(chunk) }
+                for try await chunk in try await client.stream(.hello(), options: .init(), logger: nil) {
+                    acc.add(chunk)
+                    firstChunkSeen.open()
+                }
             })
             #expect(e.kind == .streamInterrupted)
             #expect(acc.chunkCount >= 1)
@@ -78,11 +83,18 @@ struct GatewayProviderAnsweredTests {
     }
 
     @Test func streamStallingPastTheDeadlineIsFlagged() async throws {
-        try await withLoopbackClient(retry: .none) { server, client in
-            server.enqueue(.sse(try GatewayFixture.text("chat_stream.sse"), chunkSize: 200, delay: .seconds(2)))
+        let clock = ManualClock()
+        try await withLoopbackClient(retry: .none, clock: clock) { server, client in
+            let transcript = try GatewayFixture.text("chat_stream.sse")
+            server.enqueue(.sse(transcript).inserting(.hold, afterBytes: try offset(afterDataEvents: 1, in: transcript)))
+            var chunks = 0
             let e = try #require(await expectGatewayError {
-                for try await _ in try await client.stream(.hello(), options: .init(timeout: .milliseconds(500)), logger: nil) {}
+                for try await _ in try await client.stream(.hello(), options: .init(timeout: manualTimeout), logger: nil) {
+                    chunks += 1
+                    clock.advance(by: manualTimeout)  // the deadline passes after the first chunk; the stream has stalled
+                }
             })
+            #expect(chunks == 1)
             #expect(e.kind == .timeout)
             #expect(e.providerAnswered)
         }
@@ -91,8 +103,7 @@ struct GatewayProviderAnsweredTests {
     /// A billed attempt is never retried by the client (it would be paid twice and recorded once): the error says
     /// the provider answered, and the router charges it.
     @Test func aBilledAttemptIsNotRetried() async throws {
-        try await withLoopbackClient(retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(5))) {
-            server, client in
+        try await withLoopbackClient(retry: RetryPolicy(maxAttempts: 2, initialBackoff: .zero, maxBackoff: .zero)) { server, client in
             server.enqueue(.truncated(try GatewayFixture.text("chat_completion.json"), keep: 100))
             server.enqueue(.json(try GatewayFixture.text("chat_completion.json")))
             let e = try #require(await expectGatewayError { _ = try await client.complete(.hello(), options: .init(), logger: nil) })
@@ -123,13 +134,15 @@ struct GatewayProviderAnsweredTests {
     }
 
     @Test func timeoutBeforeTheHeadIsNotFlagged() async throws {
-        try await withLoopbackClient(retry: .none) { server, client in
-            var r = ScriptedResponse.json(try GatewayFixture.text("chat_completion.json"))
-            r.delayBeforeHead = .seconds(3)
-            server.enqueue(r)
-            let e = try #require(await expectGatewayError {
-                _ = try await client.complete(.hello(), options: .init(timeout: .milliseconds(300)), logger: nil)
-            })
+        let clock = ManualClock()
+        try await withLoopbackClient(retry: .none, clock: clock) { server, client in
+            server.enqueue(.unanswered)
+            async let failure = expectGatewayError {
+                _ = try await client.complete(.hello(), options: .init(timeout: manualTimeout), logger: nil)
+            }
+            await server.waitForRequests(1)
+            clock.advance(by: manualTimeout)
+            let e = try #require(await failure)
             #expect(e.kind == .timeout)
             #expect(!e.providerAnswered)
         }
@@ -137,9 +150,10 @@ struct GatewayProviderAnsweredTests {
 
     @Test func connectionRefusedIsNotFlagged() async throws {
         let server = try await LoopbackGatewayServer.start()
-        let configuration = loopbackConfiguration(server, retry: .none)
+        var configuration = loopbackConfiguration(server, retry: .none)
+        configuration.connectTimeout = .milliseconds(100)  // AsyncHTTPClient retries a refused connect until then
         try await server.shutdown()
-        try await withGatewayClient(configuration: configuration) { client in
+        try await withGatewayClient(configuration: configuration, clock: ManualClock()) { client in
             let e = try #require(await expectGatewayError {
                 _ = try await client.complete(.hello(), options: .init(timeout: .seconds(3)), logger: nil)
             })

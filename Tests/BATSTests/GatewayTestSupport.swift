@@ -34,10 +34,17 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// A client configuration pointing at a loopback server, with fast retries.
+/// Three attempts with no backoff: tests that retry never wait, whatever the clock.
+let immediateRetries = RetryPolicy(maxAttempts: 3, initialBackoff: .zero, maxBackoff: .zero)
+
+/// The call timeout of tests whose client runs on a ``ManualClock``: the test reaches it by advancing the clock.
+/// It is long in real time because AsyncHTTPClient's real-time backstop for an attempt is the time left on the
+/// client's clock plus one second: with a 2 s timeout, a loaded machine made that backstop fire and the call retry.
+let manualTimeout: Duration = .seconds(600)
+
+/// A client configuration pointing at a loopback server, with retries that do not wait.
 func loopbackConfiguration(
-    _ server: LoopbackGatewayServer, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50)),
-    maxResponseBytes: Int = 1 << 20
+    _ server: LoopbackGatewayServer, retry: RetryPolicy = immediateRetries, maxResponseBytes: Int = 1 << 20
 ) -> GatewayClient.Configuration {
     var c = GatewayClient.Configuration(baseURL: server.baseURL, apiKey: fakeAPIKey)
     c.retryPolicy = retry
@@ -47,17 +54,42 @@ func loopbackConfiguration(
 }
 
 /// Runs `body` with a loopback server and a client pointing at it; both are shut down afterwards.
+///
+/// The client runs on `clock`, a ``ManualClock`` that only the test moves: by default one that never moves, so
+/// no deadline the client computes can pass during a test, however loaded the machine. Tests of retries and
+/// timeouts pass their own clock and advance it, with call timeouts of ``manualTimeout``.
 func withLoopbackClient<R: Sendable>(
-    retry: RetryPolicy = RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50)),
-    maxResponseBytes: Int = 1 << 20,
+    retry: RetryPolicy = immediateRetries, maxResponseBytes: Int = 1 << 20, clock: ManualClock = ManualClock(),
     _ body: (LoopbackGatewayServer, GatewayClient) async throws -> R
 ) async throws -> R {
     try await LoopbackGatewayServer.withServer { server in
-        try await withGatewayClient(configuration: loopbackConfiguration(server, retry: retry, maxResponseBytes: maxResponseBytes)) {
-            client in
+        let configuration = loopbackConfiguration(server, retry: retry, maxResponseBytes: maxResponseBytes)
+        return try await withGatewayClient(configuration: configuration, clock: clock) { client in
             try await body(server, client)
         }
     }
+}
+
+/// The byte offset just past the `count`-th `data:` event of an SSE transcript (past its blank line), to insert
+/// a handshake there with ``ScriptedResponse/inserting(_:afterBytes:)``.
+func offset(
+    afterDataEvents count: Int, in transcript: String, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> Int {
+    let bytes = Array(transcript.utf8)
+    var seen = 0
+    var blockStart = 0
+    var i = 0
+    while i + 1 < bytes.count {
+        if bytes[i] == 0x0A && bytes[i + 1] == 0x0A {
+            if bytes[blockStart...].starts(with: Array("data:".utf8)) { seen += 1 }
+            if seen == count { return i + 2 }
+            blockStart = i + 2
+            i += 2
+        } else {
+            i += 1
+        }
+    }
+    return try #require(nil as Int?, "the transcript has fewer than \(count) data events", sourceLocation: sourceLocation)
 }
 
 /// Runs `body` expecting a ``GatewayError`` and returns it.

@@ -1,5 +1,6 @@
 import Foundation
 import ModelSelection
+import SpendLedger
 import Testing
 
 /// Money is exact and checked: an overflow is a `MoneyError`, never a trap or a saturated amount.
@@ -45,6 +46,49 @@ struct MoneyTests {
         #expect(MicroDollars.dollars(3) == MicroDollars(micros: 3_000_000))
         #expect(MicroDollars.dollars(.max) == .max && MicroDollars.dollars(.min) == .min)
         #expect(MicroDollars(parsing: "9223372036855") == nil)
+    }
+
+    // MARK: - Literals
+
+    @Test("cents(_:) is exact for every Int32, so a literal can neither trap nor saturate")
+    func centsLiteral() {
+        #expect(MicroDollars.cents(5) == MicroDollars(micros: 50_000))
+        #expect(MicroDollars.cents(1_250) == MicroDollars(parsing: "12.50"))
+        #expect(MicroDollars.cents(-3) == MicroDollars(micros: -30_000))
+        #expect(MicroDollars.cents(0) == .zero)
+        #expect(MicroDollars.cents(.max) == MicroDollars(parsing: "21474836.47"))
+        #expect(MicroDollars.cents(.min) == MicroDollars(parsing: "-21474836.48"))
+        #expect(BudgetLimits(daily: .cents(5), monthly: .dollars(1)).daily == MicroDollars(micros: 50_000))
+    }
+
+    @Test("init(dollars:) and init(cents:) are exact in range, up to the last count that fits")
+    func checkedInits() throws {
+        for (dollars, micros): (Int64, Int64) in [(12, 12_000_000), (-7, -7_000_000), (9_223_372_036_854, 9_223_372_036_854_000_000)] {
+            #expect(try MicroDollars(dollars: dollars) == MicroDollars(micros: micros))
+            #expect(try MicroDollars(dollars: dollars) == MicroDollars.dollars(dollars))
+        }
+        for (cents, micros): (Int64, Int64) in [(1_250, 12_500_000), (-7, -70_000), (922_337_203_685_477, 9_223_372_036_854_770_000)] {
+            #expect(try MicroDollars(cents: cents) == MicroDollars(micros: micros))
+        }
+        #expect(try MicroDollars(cents: -922_337_203_685_477) == MicroDollars(micros: -9_223_372_036_854_770_000))
+    }
+
+    @Test("a dollar or cent count past 64-bit micro-dollars is a MoneyError naming the count", arguments: [
+        9_223_372_036_855, Int64.max, Int64.min, -9_223_372_036_855,
+    ])
+    func checkedInitsOverflow(count: Int64) {
+        #expect {
+            try MicroDollars(dollars: count)
+        } throws: { error in
+            guard let e = error as? MoneyError else { return false }
+            return e.operation == .multiplication && e.operands.first == "\(count) dollars" && e.description.contains("money overflow")
+        }
+        let cents = count.multipliedReportingOverflow(by: 100).overflow ? count : count * 100
+        #expect {
+            try MicroDollars(cents: cents)
+        } throws: { error in
+            (error as? MoneyError)?.operands.first == "\(cents) cents"
+        }
     }
 
     // MARK: - Costs

@@ -7,7 +7,7 @@ import ModelSelection
 import SpendLedger
 import Testing
 
-@Suite("Router streaming over HTTP")
+@Suite("Router streaming over HTTP", .timeLimit(.minutes(1)))
 struct RouterStreamingHTTPTests {
     func task() -> RoutedTask {
         RoutedTask(kind: "parse_market_data", request: ChatRequest(messages: [.user("stream please")]), inputTokens: 50, maxOutputTokens: 100)
@@ -46,23 +46,25 @@ struct RouterStreamingHTTPTests {
             await #expect { _ = try await router.stream(task()) { s in for try await _ in s {}; return 0 } } throws: {
                 ($0 as? GatewayError)?.kind == .streamInterrupted
             }
-            // Abandoned after the first text chunk.
-            server.enqueue(.sse(transcript, chunkSize: 40, delay: .milliseconds(20)))
+            // Abandoned after the first text chunk, the server holding the rest back.
+            let afterFirstText = try offset(afterDataEvents: 2, in: transcript)
+            server.enqueue(.sse(transcript, chunkSize: 40).inserting(.hold, afterBytes: afterFirstText))
             let (_, early) = try await router.stream(task()) { s in
                 for try await c in s where !(c.choices.first?.delta.content ?? "").isEmpty { break }
                 return 0
             }
             #expect(early.usageEstimated && early.usage.promptTokens == 50 && early.usage.completionTokens > 0)
 
-            // The consuming task cancelled mid-stream.
-            server.enqueue(.sse(transcript, chunkSize: 20, delay: .milliseconds(200)))
+            // The consuming task cancelled mid-stream, once its first chunk has arrived.
+            server.enqueue(.sse(transcript, chunkSize: 20).inserting(.hold, afterBytes: afterFirstText))
+            let firstChunkSeen = ScriptedResponse.Gate()
             let consumer = Task {
                 try await router.stream(task()) { s in
-                    for try await _ in s {}
+                    for try await _ in s { firstChunkSeen.open() }
                     return 0
                 }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            await firstChunkSeen.wait()
             consumer.cancel()
             _ = try? await consumer.value
 

@@ -55,16 +55,17 @@ struct SecurityTests {
         var texts: [String] = []
 
         try await LoopbackGatewayServer.withServer { server in
-            var configuration = loopbackConfiguration(server, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(10)))
+            var configuration = loopbackConfiguration(server, retry: RetryPolicy(maxAttempts: 2, initialBackoff: .zero, maxBackoff: .zero))
             if path == .connectionRefused {
                 // A port nothing listens on: start a second server, note its port, and stop it.
                 let closed = try await LoopbackGatewayServer.start()
                 let port = closed.port
                 try await closed.shutdown()
                 configuration.baseURL = "http://127.0.0.1:\(port)/v1"
+                configuration.connectTimeout = .milliseconds(100)  // AsyncHTTPClient retries a refused connect until then
             }
             if let r = Self.response(path) { server.setFallback(r) }
-            try await withGatewayClient(configuration: configuration, logger: logger) { client in
+            try await withGatewayClient(configuration: configuration, clock: ManualClock(), logger: logger) { client in
                 let router = Router(selector: F.selector, ledger: ledger, gateway: client, now: { Self.t0 })
                 let task = RoutedTask(
                     complexity: .medium, request: ChatRequest(messages: [.user("quote AAPL")]), inputTokens: 100, maxOutputTokens: 50,

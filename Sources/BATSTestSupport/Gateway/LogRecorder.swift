@@ -1,5 +1,4 @@
 public import Logging
-import Synchronization
 
 /// Records log entries in memory, for tests that check what was (and was not) logged.
 ///
@@ -22,7 +21,7 @@ public final class LogRecorder: Sendable {
         public var source: String
     }
 
-    private let storage = Mutex<[Entry]>([])
+    private let storage = WaitableState<[Entry]>([])
 
     /// Creates an empty recorder.
     public init() {}
@@ -46,6 +45,14 @@ public final class LogRecorder: Sendable {
         entries.map { e in
             "\(e.level) \(e.message) " + e.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }.joined(separator: "\n")
+    }
+
+    /// Suspends until an entry with `message` has been recorded (returns at once if one has): a handshake with
+    /// the code under test, such as waiting for the client's `gateway response` before moving a clock.
+    /// - Parameter message: The exact message.
+    /// - Important: Returns early when the waiting task is cancelled (a test's time limit, for one).
+    public func waitForEntry(_ message: String) async {
+        await storage.wait { $0.contains { $0.message == message } }
     }
 
     func record(_ entry: Entry) { storage.withLock { $0.append(entry) } }

@@ -38,7 +38,7 @@ public final class LoopbackGatewayServer: Sendable {
         public var bodyText: String { String(decoding: body, as: UTF8.self) }
     }
 
-    struct State {
+    struct State: Sendable {
         var queue: [(path: String?, response: ScriptedResponse)] = []
         var fallbacks: [(path: String?, response: ScriptedResponse)] = []
         var requests: [RecordedRequest] = []
@@ -47,7 +47,7 @@ public final class LoopbackGatewayServer: Sendable {
         var closed = 0
     }
 
-    let state = Mutex(State())
+    let state = WaitableState(State())
     private let serverChannel: any Channel
 
     /// The port the server listens on.
@@ -140,6 +140,22 @@ public final class LoopbackGatewayServer: Sendable {
     /// How many accepted connections have closed (either side).
     public var connectionsClosed: Int { state.withLock { $0.closed } }
 
+    // MARK: - Waiting
+
+    /// Suspends until the server has received at least `count` requests (a handshake: no polling, no sleep).
+    /// - Parameter count: How many requests.
+    /// - Important: Returns early when the waiting task is cancelled (a test's time limit, for one).
+    public func waitForRequests(_ count: Int) async {
+        await state.wait { $0.requests.count >= count }
+    }
+
+    /// Suspends until at least `count` accepted connections have closed.
+    /// - Parameter count: How many connections.
+    /// - Important: Returns early when the waiting task is cancelled.
+    public func waitForClosedConnections(_ count: Int) async {
+        await state.wait { $0.closed >= count }
+    }
+
     func respond(to request: RecordedRequest) -> ScriptedResponse {
         state.withLock { s in
             s.requests.append(request)
@@ -204,9 +220,29 @@ final class ScriptedHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
             }
             let loop = context.eventLoop.assumeIsolated()
             if let delay = response.delayBeforeHead {
-                loop.scheduleTask(in: TimeAmount(delay)) { self.writeHead(response, context: context) }
+                loop.scheduleTask(in: TimeAmount(delay)) { self.waitForHeadGate(response, context: context) }
             } else {
-                writeHead(response, context: context)
+                waitForHeadGate(response, context: context)
+            }
+        }
+    }
+
+    private func waitForHeadGate(_ response: ScriptedResponse, context: ChannelHandlerContext) {
+        guard let gate = response.gateBeforeHead else { return writeHead(response, context: context) }
+        onLoop(when: gate, context: context) { handler, context in handler.writeHead(response, context: context) }
+    }
+
+    /// Runs `body` on the channel's event loop once `gate` opens.
+    private func onLoop(
+        when gate: ScriptedResponse.Gate, context: ChannelHandlerContext,
+        _ body: @escaping (ScriptedHTTPHandler, ChannelHandlerContext) -> Void
+    ) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context, body), eventLoop: loop)
+        gate.whenOpen {
+            loop.execute {
+                let (handler, context, body) = bound.value
+                body(handler, context)
             }
         }
     }
@@ -234,6 +270,12 @@ final class ScriptedHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
                 let rest = steps
                 context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(d)) { self.runSteps(rest, context: context) }
                 return
+            case .wait(let gate):
+                let rest = steps
+                onLoop(when: gate, context: context) { handler, context in handler.runSteps(rest, context: context) }
+                return
+            case .hold:
+                return
             }
         }
         guard context.channel.isActive else { return }
@@ -242,12 +284,5 @@ final class ScriptedHTTPHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (s, atto) = duration.components
-        self = .nanoseconds(s * 1_000_000_000 + atto / 1_000_000_000)
     }
 }

@@ -1,15 +1,24 @@
 import Gateway
 
-/// A response the ``LoopbackGatewayServer`` plays back: a status, headers, and body steps (writes, pauses, a
-/// close), so tests can script JSON replies, SSE streams in any chunk split, slow streams, error statuses,
+/// A response the ``LoopbackGatewayServer`` plays back: a status, headers, and body steps (writes, waits, a
+/// close), so tests can script JSON replies, SSE streams in any chunk split, stalled streams, error statuses,
 /// HTML and garbage bodies, truncated bodies and connections closed mid-stream.
+///
+/// For timing, prefer handshakes to pauses: ``Step/wait(_:)`` on a ``Gate`` the test opens, ``Step/hold`` for a
+/// server that stalls, ``unanswered`` for one that never answers. ``Step/pause(_:)`` and ``delayBeforeHead`` wait
+/// in real time.
 public struct ScriptedResponse: Sendable {
     /// One step of writing the body.
     public enum Step: Sendable, Hashable {
         /// Writes bytes (one HTTP chunk when the body is chunked).
         case write([UInt8])
-        /// Waits before the next step.
+        /// Waits in real time before the next step.
         case pause(Duration)
+        /// Waits until the gate opens, then goes on (nothing more is written if the connection closed meanwhile).
+        case wait(Gate)
+        /// Stops writing and leaves the connection open until the client (or ``LoopbackGatewayServer/shutdown()``)
+        /// closes it: a stalled server.
+        case hold
         /// Closes the connection at once, without finishing the response.
         case close
     }
@@ -23,8 +32,11 @@ public struct ScriptedResponse: Sendable {
     /// The `Content-Length` to declare; `nil` sends the body chunked. A value larger than the bytes written,
     /// followed by ``Step/close``, makes a truncated body.
     public var contentLength: Int?
-    /// A wait before the response head is sent (a server slow to answer).
+    /// A wait in real time before the response head is sent (a server slow to answer).
     public var delayBeforeHead: Duration?
+    /// A gate the response head waits for (after ``delayBeforeHead``, if any); one never opened leaves the request
+    /// unanswered.
+    public var gateBeforeHead: Gate?
     /// Closes the connection as soon as the request arrives, writing nothing.
     public var hangUp: Bool
 
@@ -34,11 +46,12 @@ public struct ScriptedResponse: Sendable {
     ///   - headers: Response headers.
     ///   - steps: The body steps.
     ///   - contentLength: The `Content-Length` to declare, `nil` for chunked.
-    ///   - delayBeforeHead: A wait before the head.
+    ///   - delayBeforeHead: A wait in real time before the head.
     ///   - hangUp: Close without answering.
+    ///   - gateBeforeHead: A gate the head waits for.
     public init(
         status: Int = 200, headers: [(String, String)] = [], steps: [Step] = [], contentLength: Int? = nil,
-        delayBeforeHead: Duration? = nil, hangUp: Bool = false
+        delayBeforeHead: Duration? = nil, hangUp: Bool = false, gateBeforeHead: Gate? = nil
     ) {
         self.status = status
         self.headers = headers
@@ -46,6 +59,46 @@ public struct ScriptedResponse: Sendable {
         self.contentLength = contentLength
         self.delayBeforeHead = delayBeforeHead
         self.hangUp = hangUp
+        self.gateBeforeHead = gateBeforeHead
+    }
+
+    /// The same response with `step` inserted once `offset` bytes of the body have been written (a write that
+    /// spans the offset is split there); at the end of the writes when the body is shorter.
+    ///
+    /// ```swift
+    /// .sse(transcript).inserting(.hold, afterBytes: 200)   // a stream that stalls after 200 bytes
+    /// ```
+    /// - Parameters:
+    ///   - step: The step to insert, such as ``Step/wait(_:)`` or ``Step/hold``.
+    ///   - offset: How many body bytes come before it.
+    /// - Returns: The new response.
+    public func inserting(_ step: Step, afterBytes offset: Int) -> ScriptedResponse {
+        var copy = self
+        var out: [Step] = []
+        var written = 0
+        var inserted = false
+        for s in steps {
+            if !inserted, case .write(let bytes) = s {
+                if offset <= written {
+                    out.append(step)
+                    inserted = true
+                } else if offset < written + bytes.count {
+                    let cut = offset - written
+                    out += [.write(Array(bytes[..<cut])), step, .write(Array(bytes[cut...]))]
+                    inserted = true
+                    written += bytes.count
+                    continue
+                }
+            }
+            if case .write(let bytes) = s { written += bytes.count }
+            out.append(s)
+        }
+        if !inserted {
+            let lastWrite = out.lastIndex { if case .write = $0 { true } else { false } }
+            out.insert(step, at: lastWrite.map { $0 + 1 } ?? 0)
+        }
+        copy.steps = out
+        return copy
     }
 
     // MARK: - Factories
@@ -148,6 +201,10 @@ public struct ScriptedResponse: Sendable {
 
     /// Closes the connection as soon as the request arrives.
     public static var hangingUp: ScriptedResponse { ScriptedResponse(hangUp: true) }
+
+    /// Never answers: the request is read and the connection left open until the client closes it (a timeout
+    /// before the head, with no real time passing on the server's side).
+    public static var unanswered: ScriptedResponse { ScriptedResponse(gateBeforeHead: Gate()) }
 
     static func quote(_ s: String) -> String { JSONValue.string(s).compactJSON }
 }
