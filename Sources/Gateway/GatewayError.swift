@@ -108,12 +108,6 @@ public struct GatewayError: Error, Hashable, Sendable, CustomStringConvertible {
         [.rateLimited, .server, .timeout, .connection, .streamInterrupted].contains(kind)
     }
 
-    /// Whether the router should try the next model of the chain after this failure (provider-side faults).
-    /// Authentication, credit, bad requests and configuration errors would fail the same way on any model.
-    public var allowsFallback: Bool {
-        isRetryable || kind == .modelNotFound || kind == .invalidResponse || kind == .responseTooLarge
-    }
-
     /// A one-line description: kind, status, provider message, request id, body excerpt, and whether the provider
     /// answered before the failure.
     public var description: String {

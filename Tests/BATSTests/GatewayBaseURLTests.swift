@@ -1,3 +1,4 @@
+import BATS
 import BATSTestSupport
 import Foundation
 import Gateway
@@ -71,7 +72,7 @@ struct GatewayBaseURLTests {
                 _ = try await client.embeddings(.init(model: "e", input: .text("x")), options: .init(), logger: nil)
             }
             #expect(vectors?.kind == .configuration)
-            #expect(chat?.isRetryable == false && chat?.allowsFallback == false)
+            #expect(chat?.isRetryable == false && chat.map(FailurePolicy.allowsFallback) == false)
         }
     }
 

@@ -1,3 +1,4 @@
+import BATS
 import BATSTestSupport
 import Foundation
 import Gateway
@@ -41,7 +42,7 @@ struct GatewayErrorTests {
             #expect(e?.status == c.response.status)
             #expect(e?.requestID == "req-\(c.response.status)")
             #expect(e?.model == "gpt-4o-mini")
-            #expect(e?.allowsFallback == c.fallback)
+            #expect(e.map(FailurePolicy.allowsFallback) == c.fallback)
             #expect(server.requests.count == (c.retried ? 3 : 1))
         }
     }
