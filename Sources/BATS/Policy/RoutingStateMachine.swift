@@ -120,12 +120,7 @@ public struct RoutingStateMachine: Sendable {
     public mutating func start() -> Action { nextReservation() }
 
     /// The pure selection the ledger runs inside its reservation transaction.
-    public func choose(_ snapshot: BudgetSnapshot) -> Selection {
-        switch plan {
-        case .chat(let profile): selector.select(profile, budget: snapshot, excluding: excluded)
-        case .fixed(let call): selector.select(call, budget: snapshot)
-        }
-    }
+    public func choose(_ snapshot: BudgetSnapshot) -> Selection { chooser(snapshot) }
 
     /// ``choose(_:)`` as a closure that holds only what it reads (the selector, the plan, the exclusions).
     public var chooser: @Sendable (BudgetSnapshot) -> Selection {

@@ -67,8 +67,7 @@ struct ReplayState {
         while true {
             switch action {
             case .reserve(let request):
-                let m = machine
-                let outcome = try ops.reserve(request, at: date) { m.choose($0) }
+                let outcome = try ops.reserve(request, at: date, choose: machine.chooser)
                 if case .refused(_, let snapshot, _) = outcome {
                     days[snapshot.daily.key, default: .init(key: snapshot.daily.key)].refusals += 1
                     months[snapshot.monthly.key, default: .init(key: snapshot.monthly.key)].refusals += 1
