@@ -60,14 +60,16 @@ struct ReplayState {
         var machine = RoutingStateMachine(
             selector: selector, plan: .chat(profile), requestID: requestID, taskKind: t.task, tags: t.tags,
             configuration: .init(criticalAttempts: config.criticalAttempts))
-        var tries: [ModelID: Int] = [:]
+        // Provider attempts per model of this task (a handful: a list, not a dictionary).
+        var tries: [(model: ModelID, count: Int)] = []
         var overLimit = false
         var windows = (day: "", month: "")
         var action = machine.start()
         while true {
             switch action {
             case .reserve(let request):
-                let outcome = try ops.reserve(request, at: date, choose: machine.chooser)
+                // The closure reads the machine in place (no copy, no allocation) while the ledger chooses.
+                let outcome = try ops.reserve(request, at: date) { machine.choose($0) }
                 if case .refused(_, let snapshot, _) = outcome {
                     days[snapshot.daily.key, default: .init(key: snapshot.daily.key)].refusals += 1
                     months[snapshot.monthly.key, default: .init(key: snapshot.monthly.key)].refusals += 1
@@ -79,8 +81,14 @@ struct ReplayState {
                 let gatewayID = catalog.model(r.model)?.gatewayID ?? r.model.rawValue
                 var failure: GatewayError?
                 for n in 0...config.retriesPerModel {
-                    let k = tries[r.model, default: 0] + 1
-                    tries[r.model] = k
+                    let k: Int
+                    if let i = tries.firstIndex(where: { $0.model == r.model }) {
+                        tries[i].count += 1
+                        k = tries[i].count
+                    } else {
+                        tries.append((r.model, 1))
+                        k = 1
+                    }
                     failure = provider.attempt(requestID: requestID, model: gatewayID, attempt: k)
                     guard failure != nil else { break }
                     if n < config.retriesPerModel { report.retries += 1 }

@@ -29,7 +29,20 @@ public struct SimulatedProvider: Sendable, Hashable {
     /// - Returns: `nil` for success, or the injected error.
     public func attempt(requestID: String, model: String, attempt: Int) -> GatewayError? {
         guard failureRate > 0 else { return nil }
-        var random = SeededGenerator(seed: seed, stream: SimulatedGateway.fnv1a("\(requestID)|\(model)|\(attempt)|failure"))
+        // FNV-1a of "REQUEST|MODEL|ATTEMPT|failure", hashed in place (no string is built on this per-attempt path).
+        var h = SimulatedGateway.fnv1a(requestID, into: 0xcbf2_9ce4_8422_2325)
+        h = SimulatedGateway.fnv1a("|", into: h)
+        h = SimulatedGateway.fnv1a(model, into: h)
+        h = SimulatedGateway.fnv1a("|", into: h)
+        var digits = attempt
+        var buffer: [UInt8] = []
+        repeat {
+            buffer.append(UInt8(48 + digits % 10))
+            digits /= 10
+        } while digits > 0
+        for b in buffer.reversed() { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        h = SimulatedGateway.fnv1a("|failure", into: h)
+        var random = SeededGenerator(seed: seed, stream: h)
         guard random.unitDouble() < failureRate else { return nil }
         switch random.uniform(below: 3) {
         case 0: return GatewayError(kind: .rateLimited, status: 429, model: model, detail: "injected")

@@ -126,8 +126,11 @@ public final class SimulatedGateway: ChatGateway {
     }
 
     /// FNV-1a over UTF-8: a stable 64-bit hash (Swift's `Hasher` is randomly seeded per process).
-    static func fnv1a(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    static func fnv1a(_ s: String) -> UInt64 { fnv1a(s, into: 0xcbf2_9ce4_8422_2325) }
+
+    /// FNV-1a continued over `s` from the state `h`.
+    static func fnv1a(_ s: String, into h: UInt64) -> UInt64 {
+        var h = h
         for b in s.utf8 {
             h ^= UInt64(b)
             h &*= 0x100_0000_01b3
