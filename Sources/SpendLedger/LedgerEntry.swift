@@ -168,6 +168,10 @@ public struct SettlementReceipt: Sendable, Hashable {
 
 /// What a call actually used, to settle its reservation.
 public struct Settlement: Sendable, Hashable {
+    /// The most a single call may cost ($1,000,000,000): the ledger refuses more (``LedgerError/Kind/invalidAmount``)
+    /// as a pricing or usage error, so that no window total can come near 64-bit overflow.
+    public static let maxCost = MicroDollars(micros: 1_000_000_000_000_000)
+
     /// Prompt tokens.
     public var inputTokens: Int
     /// Completion tokens.

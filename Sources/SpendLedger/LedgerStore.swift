@@ -9,9 +9,8 @@ enum LedgerStore {
     static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
     static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
 
-    /// The most a single call may cost ($1,000,000,000): more is taken for a pricing or usage error, and refused,
-    /// so that no window total can come near 64-bit overflow.
-    static let maxCallCost: Int64 = 1_000_000_000_000_000
+    /// ``Settlement/maxCost`` in micro-dollars.
+    static let maxCallCost: Int64 = Settlement.maxCost.rawValue
 
     /// `a + b`, or ``LedgerError/Kind/invalidAmount`` when it does not fit 64 bits.
     static func checkedSum(_ a: MicroDollars, _ b: MicroDollars) throws -> MicroDollars {

@@ -332,15 +332,14 @@ public struct SQLiteLedger: BudgetLedger {
 
     /// The windows containing `date`, after reclaiming expired reservations (off the cooperative pool).
     public func snapshot(at date: Date) async throws -> BudgetSnapshot {
+        let ledger = self
         if configuration.readOnly {
-            let ledger = self
             do {
                 return try await writer.read { db in try ledger.snapshot(db, at: date, reclaim: false) }
             } catch {
                 throw Self.map(error, path: path)
             }
         }
-        let ledger = self
         return try await submit { db, _ in try ledger.snapshot(db, at: date, reclaim: true) }
     }
 

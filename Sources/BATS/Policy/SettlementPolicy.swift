@@ -8,9 +8,6 @@ public enum SettlementPolicy {
     /// `replyBytes / maxBytesPerToken` cannot be true, and is settled from the estimate instead.
     public static let maxBytesPerToken = 64
 
-    /// The most one call may cost before its usage is taken for an error (the ledger's own ceiling, $1e9).
-    public static let maxCallCost: Int64 = 1_000_000_000_000_000
-
     /// The settlement of a chat reply, and the usage it records.
     ///
     /// - Well-formed, plausible usage is settled as reported, at the catalog's prices. Usage above what was reserved
@@ -40,7 +37,7 @@ public enum SettlementPolicy {
         }
         if problems.isEmpty {
             if let cost = try? catalog.cost(of: model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens),
-                cost.rawValue <= maxCallCost
+                cost <= Settlement.maxCost
             {
                 var flags: EntryFlags = []
                 var note: String?
@@ -70,7 +67,7 @@ public enum SettlementPolicy {
     ) -> Settlement {
         let tokens = inputTokens ?? selection.inputTokens
         if problems.isEmpty, tokens >= 0, images >= 0,
-            let cost = try? catalog.cost(of: call.model, inputTokens: tokens, outputTokens: 0, images: images), cost.rawValue <= maxCallCost
+            let cost = try? catalog.cost(of: call.model, inputTokens: tokens, outputTokens: 0, images: images), cost <= Settlement.maxCost
         {
             var s = Settlement(inputTokens: tokens, outputTokens: 0, cost: cost, estimated: inputTokens == nil && call.model.kind != .image)
             if tokens > selection.inputTokens || cost > selection.estimate {

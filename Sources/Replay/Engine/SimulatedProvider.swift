@@ -34,13 +34,7 @@ public struct SimulatedProvider: Sendable, Hashable {
         h = SimulatedGateway.fnv1a("|", into: h)
         h = SimulatedGateway.fnv1a(model, into: h)
         h = SimulatedGateway.fnv1a("|", into: h)
-        var digits = attempt
-        var buffer: [UInt8] = []
-        repeat {
-            buffer.append(UInt8(48 + digits % 10))
-            digits /= 10
-        } while digits > 0
-        for b in buffer.reversed() { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        h = SimulatedGateway.fnv1a(String(attempt), into: h)
         h = SimulatedGateway.fnv1a("|failure", into: h)
         var random = SeededGenerator(seed: seed, stream: h)
         guard random.unitDouble() < failureRate else { return nil }

@@ -89,11 +89,7 @@ public final class SimulatedGateway: ChatGateway {
 
     func draw(_ request: ChatRequest, options: GatewayRequestOptions) -> Plan {
         let key = (options.requestID ?? "-") + "|" + request.model
-        let attempt = attempts.withLock { a in
-            let n = a[key, default: 0] + 1
-            a[key] = n
-            return n
-        }
+        let attempt = nextAttempt(key)
         var random = SeededGenerator(seed: configuration.seed, stream: Self.fnv1a(key + "|\(attempt)"))
         let c = configuration
         var latency = Self.uniform(c.latency, &random)
@@ -102,21 +98,25 @@ public final class SimulatedGateway: ChatGateway {
         // Failures come from the provider's own draw (as a replay makes it): the n-th attempt of a request on a model.
         let provider = SimulatedProvider(failureRate: c.failureRate, seed: c.seed)
         var failure = provider.attempt(requestID: options.requestID ?? "-", model: request.model, attempt: attempt)
-        if failure != nil, c.retries > 0 {
-            for _ in 0..<c.retries {
-                let n = attempts.withLock { a in
-                    a[key, default: 0] += 1
-                    return a[key, default: 0]
-                }
-                failure = provider.attempt(requestID: options.requestID ?? "-", model: request.model, attempt: n)
-                if failure == nil { break }
-            }
+        var retries = c.retries
+        while failure != nil, retries > 0 {
+            retries -= 1
+            failure = provider.attempt(requestID: options.requestID ?? "-", model: request.model, attempt: nextAttempt(key))
         }
         if failure?.kind == .timeout { latency = c.slowLatency }
         failure?.detail = "simulated"
         let cap = request.maxTokens ?? 0
         let share = c.completionShare.lowerBound + (c.completionShare.upperBound - c.completionShare.lowerBound) * random.unitDouble()
         return Plan(latency: latency, failure: failure, completionTokens: max(0, Int((Double(cap) * share).rounded(.down))))
+    }
+
+    /// The next attempt's number (from 1) for `key` (request id and model).
+    private func nextAttempt(_ key: String) -> Int {
+        attempts.withLock { a in
+            let n = a[key, default: 0] + 1
+            a[key] = n
+            return n
+        }
     }
 
     static func uniform(_ range: ClosedRange<Duration>, _ random: inout SeededGenerator) -> Duration {
