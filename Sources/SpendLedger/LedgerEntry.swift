@@ -114,11 +114,21 @@ public struct ReservationRequest: Sendable, Hashable {
     /// reservation does not expire before `max(time-to-live, callDeadline)`, so a call still in flight is never
     /// taken for abandoned.
     public var callDeadline: Duration?
+    /// The call's tier, when known before selection, for scopes on a tier (the router always gives it).
+    public var tier: Complexity?
+    /// The name of the caller key the call came with (never its secret), for scopes on a key.
+    public var callerKey: String?
+
+    /// The call as scopes see it.
+    public var scopedCall: ScopedCall { ScopedCall(tags: tags, taskKind: taskKind, tier: tier, callerKey: callerKey) }
 
     /// Creates a request.
     public init(
-        requestID: String, attempt: Int = 1, taskKind: String? = nil, tags: [String: String] = [:], callDeadline: Duration? = nil
+        requestID: String, attempt: Int = 1, taskKind: String? = nil, tags: [String: String] = [:], callDeadline: Duration? = nil,
+        tier: Complexity? = nil, callerKey: String? = nil
     ) {
+        self.tier = tier
+        self.callerKey = callerKey
         self.requestID = requestID
         self.attempt = attempt
         self.taskKind = taskKind

@@ -99,6 +99,58 @@ extension SQLiteLedger {
                         SELECT 0, -9223372036854775807, time_zone FROM ledger_state WHERE time_zone IS NOT NULL;
                     """)
         }
+        // Budget scopes, alerts. Scope windows keep running totals like the global ones (one row per scope and window);
+        // each recorded configuration (`budget_config`) has its scopes' limits and its alert thresholds; an entry
+        // records the scopes it counts in (so its settlement moves the same totals whatever the configuration is by
+        // then), the caller key's name and the window that bound its selection. An alert is one row, unique per
+        // (kind, scope, window, threshold): inserted in the transaction that crossed it, so it fires exactly once.
+        m.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE scope_window (
+                        scope TEXT NOT NULL,
+                        period TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        limit_micros INTEGER,
+                        settled INTEGER NOT NULL DEFAULT 0,
+                        reserved INTEGER NOT NULL DEFAULT 0,
+                        critical_settled INTEGER NOT NULL DEFAULT 0,
+                        critical_reserved INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (scope, period, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE budget_scope (
+                        config_id INTEGER NOT NULL,
+                        scope TEXT NOT NULL,
+                        daily_limit INTEGER,
+                        monthly_limit INTEGER,
+                        alerts TEXT NOT NULL DEFAULT '',
+                        PRIMARY KEY (config_id, scope)
+                    ) WITHOUT ROWID;
+                    ALTER TABLE budget_config ADD COLUMN alerts TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE entry ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE entry ADD COLUMN caller_key TEXT;
+                    ALTER TABLE entry ADD COLUMN bound_by TEXT;
+                    CREATE TABLE budget_alert (
+                        id INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        scope TEXT NOT NULL DEFAULT '',
+                        period TEXT NOT NULL DEFAULT '',
+                        window_key TEXT NOT NULL DEFAULT '',
+                        threshold_ppm INTEGER NOT NULL DEFAULT 0,
+                        fired_at INTEGER NOT NULL,
+                        entry_id INTEGER,
+                        spent INTEGER NOT NULL,
+                        limit_micros INTEGER,
+                        delivered_at INTEGER,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER,
+                        claimed_until INTEGER,
+                        last_error TEXT,
+                        UNIQUE (kind, scope, period, window_key, threshold_ppm)
+                    );
+                    CREATE INDEX budget_alert_pending ON budget_alert(id) WHERE delivered_at IS NULL;
+                    """)
+        }
         return m
     }
 }
