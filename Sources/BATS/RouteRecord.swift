@@ -50,6 +50,10 @@ public struct RouteRecord: Sendable, Hashable {
     public var settlementPending = false
     /// What the ledger flagged about the settlement (over the reservation, suspect usage, a lost reply).
     public var flags: EntryFlags = []
+    /// The budget scopes the call counted in, by name.
+    public var scopes: [String] = []
+    /// For a downgrade for budget: the window (global or a scope's) that had too little room for a better model.
+    public var boundBy: BudgetSnapshot.Binding? = nil
 }
 
 /// A routed call's reply and its decision record.

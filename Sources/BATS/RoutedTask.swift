@@ -17,12 +17,15 @@ public struct RoutedTask: Sendable {
     public var tags: [String: String]
     /// A request id; a random one is made when `nil`.
     public var requestID: String?
+    /// The name of the caller key the call came with (never its secret), for budget scopes on a key.
+    public var callerKey: String?
 
     /// Creates a task.
     public init(
         kind: String? = nil, complexity: Complexity? = nil, request: ChatRequest, inputTokens: Int? = nil, maxOutputTokens: Int? = nil,
-        tags: [String: String] = [:], requestID: String? = nil
+        tags: [String: String] = [:], requestID: String? = nil, callerKey: String? = nil
     ) {
+        self.callerKey = callerKey
         self.kind = kind
         self.complexity = complexity
         self.request = request

@@ -14,7 +14,7 @@ extension Router {
         func machine(selector: ModelSelector, configuration: RoutingStateMachine.Configuration) -> RoutingStateMachine {
             RoutingStateMachine(
                 selector: selector, plan: .chat(profile), requestID: requestID, taskKind: task.kind, tags: task.tags, tierByRule: tierByRule,
-                configuration: configuration)
+                callerKey: task.callerKey, configuration: configuration)
         }
 
         /// The request to send for a reservation: the gateway's model id and the reserved completion cap.

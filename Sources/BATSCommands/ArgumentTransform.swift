@@ -14,6 +14,29 @@ import SpendLedger
 enum ArgumentTransform {
     /// A dollar amount such as `50`, `12.50`, `-3` or `0.000001`, parsed exactly (no floating point).
     /// - Throws: `ValidationError` for anything else, or an amount past 64-bit micro-dollars.
+    /// `SCOPE@DAILY[/MONTHLY]`: a scope's name and its limits in dollars (an empty part is no limit).
+    @Sendable static func scopeBudget(_ text: String) throws -> BudgetScope {
+        guard let at = text.lastIndex(of: "@") else {
+            throw ValidationError("--scope-budget '\(text)': expected SCOPE@DAILY[/MONTHLY], e.g. tag:agent=scanner@2.50/40")
+        }
+        let limits = text[text.index(after: at)...].split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        func amount(_ i: Int) throws -> MicroDollars? {
+            guard i < limits.count, !limits[i].isEmpty else { return nil }
+            let m = try dollars(String(limits[i]))
+            guard m >= .zero else { throw ValidationError("--scope-budget '\(text)': a limit must not be negative") }
+            return m
+        }
+        let daily = try amount(0), monthly = try amount(1)
+        guard daily != nil || monthly != nil else { throw ValidationError("--scope-budget '\(text)': give a daily or a monthly limit") }
+        do {
+            let scope = try BudgetScope(name: String(text[..<at]), daily: daily, monthly: monthly)
+            try scope.validate()
+            return scope
+        } catch let e as LedgerError {
+            throw ValidationError("--scope-budget '\(text)': \(e.message)")
+        }
+    }
+
     @Sendable static func dollars(_ text: String) throws -> MicroDollars {
         guard let m = MicroDollars(parsing: text) else {
             throw ValidationError("must be a dollar amount such as 50 or 12.50 (at most 6 decimals)")

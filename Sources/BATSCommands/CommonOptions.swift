@@ -21,6 +21,12 @@ struct BudgetOptions: ParsableArguments {
     @Flag(help: "Change an existing ledger's time zone to --tz, from the start of the next day.")
     var changeTimeZone = false
 
+    @Option(
+        name: .long,
+        help: "A scope's budget, SCOPE@DAILY[/MONTHLY] in dollars (an empty part: none), e.g. tag:agent=scanner@2.50/40 or key:desk-a/tag:agent=scanner@/10. Repeatable; replaces the ledger's scopes.",
+        transform: ArgumentTransform.scopeBudget)
+    var scopeBudget: [BudgetScope] = []
+
     /// The largest budget a flag may set.
     static let maxBudget = MicroDollars.dollars(1_000_000_000)
 
@@ -36,21 +42,26 @@ struct BudgetOptions: ParsableArguments {
     }
 
     /// Whether any flag sets a limit or the zone.
-    var setsSomething: Bool { dailyBudget != nil || monthlyBudget != nil || timeZone != nil }
+    var setsSomething: Bool { dailyBudget != nil || monthlyBudget != nil || timeZone != nil || !scopeBudget.isEmpty }
 
     /// The limits the flags set: `nil` without flags (the ledger keeps its own); a single flag keeps the ledger's
     /// other limit.
     func limits(forLedger path: String?) throws -> BudgetLimits? {
-        if dailyBudget == nil, monthlyBudget == nil { return nil }
+        if dailyBudget == nil, monthlyBudget == nil, scopeBudget.isEmpty { return nil }
         var base = BudgetLimits.unlimited
-        if dailyBudget == nil || monthlyBudget == nil, let path, FileManager.default.fileExists(atPath: path) {
+        if let path, FileManager.default.fileExists(atPath: path) {
             base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
         }
-        return BudgetLimits(daily: dailyBudget ?? base.daily, monthly: monthlyBudget ?? base.monthly)
+        // A flag changes its own limit; the other, the scopes and the alerts stay as the ledger records them.
+        base.daily = dailyBudget ?? base.daily
+        base.monthly = monthlyBudget ?? base.monthly
+        if !scopeBudget.isEmpty { base.scopes = scopeBudget }
+        try base.validate()
+        return base
     }
 
     /// The limits the flags give, for commands that run without a ledger's state (a replay): unset means unlimited.
-    var flagLimits: BudgetLimits { BudgetLimits(daily: dailyBudget, monthly: monthlyBudget) }
+    var flagLimits: BudgetLimits { BudgetLimits(daily: dailyBudget, monthly: monthlyBudget, scopes: scopeBudget) }
 
     /// The calendar of `--tz`, or `nil` without the flag.
     var calendar: BudgetCalendar? { timeZone }

@@ -66,11 +66,15 @@ extension BATSCommand {
         @Option(help: "A price catalog JSON file to use instead of the bundled one.")
         var prices: String?
 
+        @Option(help: "Tag the calls agent=agent-1 … agent-N in turn (for per-agent --scope-budget).")
+        var agents: Int = 0
+
         @OptionGroup var budget: BudgetOptions
 
         func validate() throws {
             guard tasks >= 0 else { throw ValidationError("--tasks must not be negative") }
             guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+            guard (0...10_000).contains(agents) else { throw ValidationError("--agents must be between 0 and 10000") }
             for (flag, v) in [("--failure-rate", failureRate), ("--slow-rate", slowRate), ("--cancel-rate", cancelRate), ("--critical-share", criticalShare)] {
                 guard (0...1).contains(v) else { throw ValidationError("\(flag) must be between 0 and 1, got \(v)") }
             }
@@ -106,6 +110,7 @@ extension BATSCommand {
                     requestIDPrefix: requestPrefix))
             simulation.configuration.requestTimeout = .milliseconds(requestTimeoutMs)
             simulation.configuration.settleDeadline = .milliseconds(settleDeadlineMs)
+            simulation.configuration.agents = agents
             let report = try await simulation.run(ledger: store)
             print(try report.json())
         }

@@ -67,17 +67,19 @@ extension ModelSelector {
                 tier: .critical, model: id, estimate: estimate, inputTokens: call.inputTokens, maxOutputTokens: 0, reason: .pinnedCritical,
                 candidates: [.init(model: id, estimate: estimate, skipped: nil)], refusal: nil,
                 exceedsDailyLimit: budget.daily.remaining.map { estimate > $0 } ?? false,
-                exceedsMonthlyLimit: budget.monthly.remaining.map { estimate > $0 } ?? false)
+                exceedsMonthlyLimit: budget.monthly.remaining.map { estimate > $0 } ?? false,
+                exceedsScopes: Self.scopesExceeded(by: estimate, in: budget))
         }
         let share = configuration.criticalReservePartsPerMillion
         let daily = budget.daily.available(reservePartsPerMillion: share)
         let monthly = budget.monthly.available(reservePartsPerMillion: share)
-        let fits = (daily.map { estimate <= $0 } ?? true) && (monthly.map { estimate <= $0 } ?? true)
+        let binding = budget.binding(reservePartsPerMillion: share)
+        let fits = binding.map { estimate <= $0.available } ?? true
         guard fits else {
             return Selection(
                 tier: call.tier, model: nil, estimate: .zero, inputTokens: call.inputTokens, maxOutputTokens: 0, reason: .refused,
                 candidates: [.init(model: id, estimate: estimate, skipped: .budget)],
-                refusal: .init(dailyAvailable: daily, monthlyAvailable: monthly, cheapestEstimate: estimate, cheapestModel: id),
+                refusal: .init(dailyAvailable: daily, monthlyAvailable: monthly, cheapestEstimate: estimate, cheapestModel: id, binding: binding),
                 exceedsDailyLimit: false, exceedsMonthlyLimit: false)
         }
         return Selection(

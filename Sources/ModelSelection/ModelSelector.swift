@@ -183,11 +183,14 @@ public struct ModelSelector: Sendable {
                 tier: .critical, model: m.id, estimate: estimate, inputTokens: task.inputTokens, maxOutputTokens: outputCap(for: task, on: m),
                 reason: .pinnedCritical, candidates: [.init(model: m.id, estimate: estimate, skipped: nil)], refusal: nil,
                 exceedsDailyLimit: budget.daily.remaining.map { estimate > $0 } ?? false,
-                exceedsMonthlyLimit: budget.monthly.remaining.map { estimate > $0 } ?? false)
+                exceedsMonthlyLimit: budget.monthly.remaining.map { estimate > $0 } ?? false,
+                exceedsScopes: Self.scopesExceeded(by: estimate, in: budget))
         }
         let share = configuration.criticalReservePartsPerMillion
         let daily = budget.daily.available(reservePartsPerMillion: share)
         let monthly = budget.monthly.available(reservePartsPerMillion: share)
+        // The tightest window of all (global and the call's scopes): a candidate fits when it fits this one.
+        let binding = budget.binding(reservePartsPerMillion: share)
         let chain = self.chain(for: task.complexity)
         let start = thresholdStart(budget: budget, chainLength: chain.count)
 
@@ -211,9 +214,7 @@ public struct ModelSelector: Sendable {
                 if cheapest == nil || estimate < cheapest!.1 { cheapest = (id, estimate) }
                 if n < start {
                     skip = .threshold
-                } else if let d = daily, estimate > d {
-                    skip = .budget
-                } else if let mo = monthly, estimate > mo {
+                } else if let b = binding, estimate > b.available {
                     skip = .budget
                 } else {
                     skip = nil
@@ -232,19 +233,26 @@ public struct ModelSelector: Sendable {
             }
             return Selection(
                 tier: task.complexity, model: id, estimate: estimate, inputTokens: task.inputTokens, maxOutputTokens: outputCap(for: task, on: m),
-                reason: reason, candidates: candidates, refusal: nil, exceedsDailyLimit: false, exceedsMonthlyLimit: false)
+                reason: reason, candidates: candidates, refusal: nil, exceedsDailyLimit: false, exceedsMonthlyLimit: false,
+                boundBy: reason == .downgradedForBudget ? binding : nil)
         }
         return Selection(
             tier: task.complexity, model: nil, estimate: .zero, inputTokens: task.inputTokens, maxOutputTokens: 0, reason: .refused, candidates: candidates,
             refusal: .init(
-                dailyAvailable: daily, monthlyAvailable: monthly, cheapestEstimate: cheapest?.1, cheapestModel: cheapest?.0, priceOverflow: priceOverflow),
+                dailyAvailable: daily, monthlyAvailable: monthly, cheapestEstimate: cheapest?.1, cheapestModel: cheapest?.0, priceOverflow: priceOverflow,
+                binding: cheapest == nil ? nil : binding),
             exceedsDailyLimit: false, exceedsMonthlyLimit: false)
+    }
+
+    /// The scopes with a window whose remaining amount an estimate exceeds (a critical call is reserved anyway).
+    static func scopesExceeded(by estimate: MicroDollars, in budget: BudgetSnapshot) -> [String] {
+        budget.scopes.filter { s in [s.daily, s.monthly].contains { w in w.remaining.map { estimate > $0 } ?? false } }.map(\.name)
     }
 
     /// Index in the chain where the downgrade-threshold policy starts (0 when off or not triggered).
     private func thresholdStart(budget: BudgetSnapshot, chainLength: Int) -> Int {
         guard let threshold = configuration.downgradeThresholdPartsPerMillion, chainLength > 1 else { return 0 }
-        for w in [budget.daily, budget.monthly] {
+        for (_, _, w) in budget.allWindows {
             guard let limit = w.limit, let remaining = w.remaining else { continue }
             // remaining / limit < threshold, in integers: remaining × 1e6 < threshold × limit.
             let lhs = remaining.rawValue.multipliedFullWidth(by: 1_000_000)

@@ -62,6 +62,8 @@ public struct Selection: Sendable, Hashable {
         /// Set when no candidate could be priced (its estimate overflowed): the call is refused for that, not for
         /// the budget. A critical call is refused only for this.
         public var priceOverflow: MoneyError? = nil
+        /// The window that had the least room: the global day or month, or a scope's (what bound the call).
+        public var binding: BudgetSnapshot.Binding? = nil
 
         /// What was available and the cheapest estimate, in words.
         public var summary: String {
@@ -69,7 +71,13 @@ public struct Selection: Sendable, Hashable {
             if let priceOverflow, cheapestEstimate == nil {
                 return "the call cannot be priced, so it cannot be budgeted: \(priceOverflow)"
             }
-            var text = "no model fits the budget: daily available \(f(dailyAvailable)), monthly available \(f(monthlyAvailable))"
+            var text: String
+            if let b = binding, b.scope != nil {
+                text = "no model fits the budget of \(b) (available \(b.available))"
+                text += "; global daily available \(f(dailyAvailable)), monthly available \(f(monthlyAvailable))"
+            } else {
+                text = "no model fits the budget: daily available \(f(dailyAvailable)), monthly available \(f(monthlyAvailable))"
+            }
             if let c = cheapestEstimate, let m = cheapestModel { text += ", cheapest estimate \(c) on \(m)" }
             return text
         }
@@ -95,6 +103,10 @@ public struct Selection: Sendable, Hashable {
     public var exceedsDailyLimit: Bool
     /// For a critical call: its estimate exceeds what is left of this month's limit.
     public var exceedsMonthlyLimit: Bool
+    /// For a downgrade for budget: the window that had too little room for a better model.
+    public var boundBy: BudgetSnapshot.Binding? = nil
+    /// For a critical call: the scopes one of whose windows it exceeds.
+    public var exceedsScopes: [String] = []
 
     /// Whether a model was chosen.
     public var isRefused: Bool { model == nil }

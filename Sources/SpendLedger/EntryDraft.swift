@@ -18,6 +18,12 @@ struct EntryDraft {
     var reason: SelectionReason
     /// Canonical JSON (``LedgerStore/encodeTags(_:)``).
     var tags: String
+    /// The scopes the entry counts in, `\n`-separated (empty: none).
+    var scopes: String = ""
+    /// The caller key's name.
+    var callerKey: String? = nil
+    /// The window that bound the selection (a downgrade or refusal for budget).
+    var boundBy: String? = nil
     // Not hashed at reservation: the status and what closes a refusal, and where the entry sits.
     var status: EntryStatus = .reserved
     var expiresAt: Int64?
@@ -25,7 +31,8 @@ struct EntryDraft {
     var error: String?
     var configID: Int64?
 
-    /// The entry's link in the chain: `e1|id|request|attempt|task|tier|model|created|day|month|estIn|estOut|estCost|critical|reason|tags|prev`.
+    /// The entry's link in the chain: `e1|id|request|attempt|task|tier|model|created|day|month|estIn|estOut|estCost|critical|reason|tags|prev`,
+    /// then `|scopes|callerKey|boundBy` when any is set (so entries written before scopes keep their hashes).
     func hash(previous prevHash: String, chain: ChainHasher) -> String {
         var t = ChainText(tag: "e1")
         t.add(id)
@@ -44,6 +51,11 @@ struct EntryDraft {
         t.add(reason.rawValue)
         t.add(tags)
         t.add(prevHash)
+        if !scopes.isEmpty || callerKey != nil || boundBy != nil {
+            t.add(scopes)
+            t.add(callerKey ?? "")
+            t.add(boundBy ?? "")
+        }
         return t.hex(chain)
     }
 
@@ -53,8 +65,8 @@ struct EntryDraft {
             db,
             """
             INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
-                est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal, config_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal, config_id, scopes, caller_key, bound_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         insert.bind(1, id)
         insert.bind(2, request.requestID)
@@ -79,6 +91,9 @@ struct EntryDraft {
         insert.bind(21, hash)
         insert.bind(22, seal)
         insert.bind(23, configID)
+        insert.bind(24, scopes)
+        insert.bind(25, callerKey)
+        insert.bind(26, boundBy)
         try insert.run()
     }
 }

@@ -113,6 +113,8 @@ public struct BudgetBreach: Sendable, Hashable, Codable {
     /// Entries flagged ``EntryFlags/overReservation`` in the window through that entry: when there are any, the
     /// provider billed beyond the limits it was sent (the one exception the budget promise names).
     public var overReservations: Int
+    /// The scope whose window it is, or `nil` for the global budget.
+    public var scope: String? = nil
 }
 
 /// The result of an audit: rows, their totals, and the limits the ledger was opened with.

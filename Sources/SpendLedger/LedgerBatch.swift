@@ -7,7 +7,7 @@ public struct LedgerBatch {
     let db: Database
     let ledger: SQLiteLedger
     /// Window totals, open reservations and the chain head, exact while the batch's transaction is open.
-    var cache: LedgerBatchCache? = LedgerBatchCache()
+    var cache = LedgerBatchCache()
 
     init(db: Database, ledger: SQLiteLedger) {
         self.db = db
@@ -21,14 +21,14 @@ public struct LedgerBatch {
         let ledger = self.ledger
         return try LedgerStore.reserve(
             db, request, at: date, windows: { try ledger.windows(for: date, zone: $0) }, configuration: ledger.configuration,
-            expiring: ledger.windowCache.shouldCheckExpired(at: date) ? ledger.openReservations : nil, cache: &cache, choose: choose)
+            context: ledger.storeContext, expiring: ledger.windowCache.shouldCheckExpired(at: date) ? ledger.openReservations : nil, cache: &cache, choose: choose)
     }
 
     /// Settles, as ``SQLiteLedger/settle(_:_:at:)``, inside the batch.
     /// - Returns: What was recorded (the entry is not read back).
     @discardableResult
     public mutating func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt {
-        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, chain: ledger.configuration.chain)
+        try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, context: ledger.storeContext)
     }
 
     /// Releases, as ``SQLiteLedger/release(_:error:at:)``, inside the batch.

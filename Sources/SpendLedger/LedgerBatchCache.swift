@@ -4,9 +4,12 @@ import GRDB
 /// the reservations it made and the head of the hash chain stay exact until it commits.
 ///
 /// Entries are always written through to SQL; only window totals are held and written once, by ``flush(_:)``,
-/// in the same transaction before it commits.
+/// in the same transaction before it commits. Every write goes through one (a single operation's transaction too),
+/// so window totals have one code path.
 struct LedgerBatchCache {
+    /// A window: the global budget's (`scope` empty, table `budget_window`) or a scope's (`scope_window`).
     struct WindowKey: Hashable {
+        var scope: String = ""
         var period: String
         var key: String
     }
@@ -30,6 +33,10 @@ struct LedgerBatchCache {
     var chainHead: (id: Int64, hash: String)?
     /// The limits and zone in force (nobody else can change them while the batch is open).
     var state: LedgerState?
+    /// The scopes and thresholds of ``state``'s configuration.
+    var scopeConfig: ScopeConfig?
+    /// Alerts this transaction recorded (or found recorded): kept by the process once it commits.
+    var firedAlerts: Set<AlertKey> = []
 
     /// Records `entry` as open (or, with `nil`, no longer open).
     mutating func setOpen(_ id: Int64, _ entry: LedgerStore.OpenEntry?) {
@@ -49,11 +56,17 @@ struct LedgerBatchCache {
         fileprivate let windows: [WindowKey: Window]
         fileprivate let chainHead: (id: Int64, hash: String)?
         fileprivate let state: LedgerState?
+        fileprivate let scopeConfig: ScopeConfig?
+        fileprivate let firedAlerts: Set<AlertKey>
         fileprivate let journalCount: Int
     }
 
     /// Where the cache stands, before an operation that may be rolled back to its savepoint.
-    func mark() -> Mark { Mark(windows: windows, chainHead: chainHead, state: state, journalCount: journal.count) }
+    func mark() -> Mark {
+        Mark(
+            windows: windows, chainHead: chainHead, state: state, scopeConfig: scopeConfig, firedAlerts: firedAlerts,
+            journalCount: journal.count)
+    }
 
     /// Undoes every change since `mark` (its savepoint was rolled back).
     mutating func rollback(to mark: Mark) {
@@ -64,16 +77,28 @@ struct LedgerBatchCache {
         windows = mark.windows
         chainHead = mark.chainHead
         state = mark.state
+        scopeConfig = mark.scopeConfig
+        firedAlerts = mark.firedAlerts
     }
 
     /// The window's totals, read from SQL the first time the batch touches it.
-    mutating func window(_ db: Database, period: String, key: String) throws -> Window {
-        let k = WindowKey(period: period, key: key)
+    mutating func window(_ db: Database, scope: String = "", period: String, key: String) throws -> Window {
+        let k = WindowKey(scope: scope, period: period, key: key)
         if let w = windows[k] { return w }
-        let row = try SQLiteCall(
-            db, "SELECT limit_micros, settled, reserved, critical_settled, critical_reserved FROM budget_window WHERE period = ? AND key = ?")
-        row.bind(1, period)
-        row.bind(2, key)
+        let row: SQLiteCall
+        if scope.isEmpty {
+            row = try SQLiteCall(
+                db, "SELECT limit_micros, settled, reserved, critical_settled, critical_reserved FROM budget_window WHERE period = ? AND key = ?")
+            row.bind(1, period)
+            row.bind(2, key)
+        } else {
+            row = try SQLiteCall(
+                db,
+                "SELECT limit_micros, settled, reserved, critical_settled, critical_reserved FROM scope_window WHERE period = ? AND key = ? AND scope = ?")
+            row.bind(1, period)
+            row.bind(2, key)
+            row.bind(3, scope)
+        }
         var w = Window(limit: nil)
         if try row.next() {
             w = Window(limit: row.optionalInt64(0), settled: row.int64(1), reserved: row.int64(2), criticalSettled: row.int64(3), criticalReserved: row.int64(4))
@@ -84,11 +109,13 @@ struct LedgerBatchCache {
     }
 
     /// Changes a window's totals in memory.
-    mutating func change(_ db: Database, period: String, key: String, _ body: (inout Window) -> Void) throws {
-        var w = try window(db, period: period, key: key)
+    @discardableResult
+    mutating func change(_ db: Database, scope: String = "", period: String, key: String, _ body: (inout Window) -> Void) throws -> Window {
+        var w = try window(db, scope: scope, period: period, key: key)
         body(&w)
         w.dirty = true
-        windows[WindowKey(period: period, key: key)] = w
+        windows[WindowKey(scope: scope, period: period, key: key)] = w
+        return w
     }
 
     /// Writes the changed windows' totals (absolute values), inside the batch's transaction.
@@ -96,12 +123,19 @@ struct LedgerBatchCache {
         for (k, w) in windows where w.dirty {
             let upsert = try SQLiteCall(
                 db,
-                """
-                INSERT INTO budget_window (period, key, limit_micros, settled, reserved, critical_settled, critical_reserved)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (period, key) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
-                    reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
-                """)
+                k.scope.isEmpty
+                    ? """
+                    INSERT INTO budget_window (period, key, limit_micros, settled, reserved, critical_settled, critical_reserved)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (period, key) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
+                        reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
+                    """
+                    : """
+                    INSERT INTO scope_window (period, key, limit_micros, settled, reserved, critical_settled, critical_reserved, scope)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (scope, period, key) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
+                        reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
+                    """)
             upsert.bind(1, k.period)
             upsert.bind(2, k.key)
             upsert.bind(3, w.limit)
@@ -109,6 +143,7 @@ struct LedgerBatchCache {
             upsert.bind(5, w.reserved)
             upsert.bind(6, w.criticalSettled)
             upsert.bind(7, w.criticalReserved)
+            if !k.scope.isEmpty { upsert.bind(8, k.scope) }
             try upsert.run()
             windows[k]?.dirty = false
         }

@@ -16,7 +16,7 @@ package final class LedgerCommitQueue: Sendable {
     /// One queued operation: `run` does the work inside the group's transaction and returns how to resume its caller
     /// once the group commits; `fail` resumes the caller with an error.
     struct Operation: Sendable {
-        let run: @Sendable (Database, inout LedgerBatchCache?) throws -> @Sendable () -> Void
+        let run: @Sendable (Database, inout LedgerBatchCache) throws -> @Sendable () -> Void
         let fail: @Sendable (any Error) -> Void
     }
 

@@ -151,6 +151,8 @@ public struct Reservation: Sendable, Hashable {
     public var dayKey: String
     /// The month window.
     public var monthKey: String
+    /// The scopes the reservation counts in, by name (empty when it belongs to none).
+    public var scopes: [String] = []
 }
 
 /// The result of asking for a reservation: a reservation, or a refusal that was recorded.

@@ -23,9 +23,12 @@ enum LedgerQueries {
 
     static func recordedLimits(_ db: Database) throws -> [RecordedLimits] {
         try Row.fetchAll(db, sql: "SELECT id, effective_at, daily_limit, monthly_limit, time_zone FROM budget_config ORDER BY id").map { r in
-            RecordedLimits(
+            let scopes = try ScopeConfig.load(db, configID: r[0])
+            return RecordedLimits(
                 id: r[0], effectiveAt: LedgerStore.date(r[1]),
-                limits: BudgetLimits(daily: (r[2] as Int64?).map(MicroDollars.init(micros:)), monthly: (r[3] as Int64?).map(MicroDollars.init(micros:))),
+                limits: BudgetLimits(
+                    daily: (r[2] as Int64?).map(MicroDollars.init(micros:)), monthly: (r[3] as Int64?).map(MicroDollars.init(micros:)),
+                    scopes: scopes.scopes, alerts: scopes.alerts),
                 timeZone: r[4])
         }
     }
@@ -35,7 +38,9 @@ enum LedgerQueries {
     static func breaches(_ db: Database) throws -> [BudgetBreach] {
         let configs = try recordedLimits(db)
         let byID = Dictionary(configs.map { ($0.id, $0.limits) }, uniquingKeysWith: { a, _ in a })
-        let now = try LedgerState.read(db).limits
+        let nowState = try LedgerState.read(db)
+        var now = nowState.limits
+        if let id = nowState.configID { now = byID[id] ?? now }
         func limits(_ configID: Int64?, _ createdAt: Int64) -> BudgetLimits? {
             if let configID, let l = byID[configID] { return l }
             let at = LedgerStore.date(createdAt)
@@ -47,14 +52,24 @@ enum LedgerQueries {
         let rows = try Row.fetchCursor(
             db,
             sql: """
-                SELECT id, day_key, month_key, critical, actual_cost, config_id, created_at, flags FROM entry
+                SELECT id, day_key, month_key, critical, actual_cost, config_id, created_at, flags, scopes FROM entry
                 WHERE status IN ('settled', 'expired') AND actual_cost IS NOT NULL ORDER BY id
                 """)
         while let r = try rows.next() {
             let cost: Int64 = r[4], critical: Bool = r[3], flags: Int64 = r[7]
             let l = critical ? nil : limits(r[5], r[6])
-            for (period, key, limit) in [("day", r[1] as String, l?.daily), ("month", r[2] as String, l?.monthly)] {
-                let k = period + "|" + key
+            // The global windows, then each scope's with the scope's limits in force at the reservation.
+            var windows: [(scope: String?, period: String, key: String, limit: MicroDollars?)] = [
+                (nil, "day", r[1], l?.daily), (nil, "month", r[2], l?.monthly),
+            ]
+            let scopes: String = r[8]
+            for name in scopes.split(separator: "\n").map(String.init) {
+                let s = l?.scope(named: name)
+                windows.append((name, "day", r[1], s?.daily))
+                windows.append((name, "month", r[2], s?.monthly))
+            }
+            for (scope, period, key, limit) in windows {
+                let k = (scope.map { $0 + "|" } ?? "|") + period + "|" + key
                 let (sum, o) = (running[k] ?? 0).addingReportingOverflow(cost)
                 if o { throw LedgerError(kind: .invalidAmount, message: "the \(period) window \(key) sums past 64 bits") }
                 running[k] = sum
@@ -64,11 +79,13 @@ enum LedgerQueries {
                     found.append(
                         BudgetBreach(
                             period: period, key: key, entryID: r[0], charged: MicroDollars(micros: sum), limitThen: limit,
-                            limitNow: period == "day" ? now.daily : now.monthly, overReservations: overRes[k] ?? 0))
+                            limitNow: scope.map { s in period == "day" ? now.scope(named: s)?.daily : now.scope(named: s)?.monthly }
+                                ?? (period == "day" ? now.daily : now.monthly),
+                            overReservations: overRes[k] ?? 0, scope: scope))
                 }
             }
         }
-        return found.sorted { ($0.period, $0.key) < ($1.period, $1.key) }
+        return found.sorted { ($0.scope ?? "", $0.period, $0.key) < ($1.scope ?? "", $1.period, $1.key) }
     }
 
     static func entry(_ db: Database, id: Int64) throws -> LedgerEntry? {
@@ -92,6 +109,8 @@ public struct WindowTotals: Sendable, Hashable, Codable {
     public var criticalSettled: MicroDollars
     /// Open critical reservations.
     public var criticalReserved: MicroDollars
+    /// The scope's name, or `nil` for a window of the global budget.
+    public var scope: String? = nil
 
     /// Settled non-critical spend.
     public var nonCriticalSettled: MicroDollars {
@@ -143,6 +162,25 @@ extension SQLiteLedger {
                 WindowTotals(
                     period: r[0], key: r[1], limit: (r[2] as Int64?).map(MicroDollars.init(micros:)), settled: .init(micros: r[3]),
                     reserved: .init(micros: r[4]), criticalSettled: .init(micros: r[5]), criticalReserved: .init(micros: r[6]))
+            }
+        }
+    }
+
+    /// The stored totals of every scope's windows, by scope, then days then months, in key order.
+    /// - Parameter scope: Only this scope's windows, or `nil` for every scope.
+    /// - Throws: ``LedgerError``.
+    public func scopeWindowTotals(scope: String? = nil) throws -> [WindowTotals] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT period, key, limit_micros, settled, reserved, critical_settled, critical_reserved, scope FROM scope_window
+                    WHERE ?1 IS NULL OR scope = ?1 ORDER BY scope, period, key
+                    """, arguments: [scope]
+            ).map { r in
+                WindowTotals(
+                    period: r[0], key: r[1], limit: (r[2] as Int64?).map(MicroDollars.init(micros:)), settled: .init(micros: r[3]),
+                    reserved: .init(micros: r[4]), criticalSettled: .init(micros: r[5]), criticalReserved: .init(micros: r[6]), scope: r[7])
             }
         }
     }

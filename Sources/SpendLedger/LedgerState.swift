@@ -45,12 +45,14 @@ struct LedgerState: Sendable, Hashable {
             chainKeyCheck: row.optionalText(7))
     }
 
-    /// Records new limits, effective now, in the history and as the state in force.
+    /// Records new limits (with their scopes and alert thresholds), effective now, in the history and as the state
+    /// in force.
     static func recordLimits(_ db: Database, _ limits: BudgetLimits, zone: String, at now: Int64) throws -> Int64 {
         try db.execute(
             sql: "INSERT INTO budget_config (effective_at, daily_limit, monthly_limit, time_zone) VALUES (?, ?, ?, ?)",
             arguments: [now, limits.daily?.rawValue, limits.monthly?.rawValue, zone])
         let id = db.lastInsertedRowID
+        try ScopeConfig.record(db, configID: id, limits)
         try db.execute(
             sql: "UPDATE ledger_state SET config_id = ?, daily_limit = ?, monthly_limit = ? WHERE id = 1",
             arguments: [id, limits.daily?.rawValue, limits.monthly?.rawValue])

@@ -59,12 +59,14 @@ extension SQLiteLedger {
             let floor = try Int64.fetchOne(db, sql: "SELECT open_floor FROM ledger_state WHERE id = 1") ?? 1
             /// Settled and reserved sums per window, from the entries.
             var sums: [String: [String: (settled: Int64, reserved: Int64)]] = ["day": [:], "month": [:]]
+            /// The same per scope window: `scope|period|key`.
+            var scopeSums: [String: (settled: Int64, reserved: Int64)] = [:]
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT id, request_id, attempt, task_kind, tier, model, created_at, day_key, month_key, est_input_tokens, est_output_tokens,
                         est_cost, critical, reason, tags, prev_hash, hash, status, actual_input_tokens, actual_output_tokens, cached_input_tokens,
-                        actual_cost, usage_estimated, finished_at, over_limit, error, seal, flags
+                        actual_cost, usage_estimated, finished_at, over_limit, error, seal, flags, scopes, caller_key, bound_by
                     FROM entry ORDER BY id
                     """)
             while let r = try rows.next() {
@@ -78,7 +80,7 @@ extension SQLiteLedger {
                 let expected = EntryDraft(
                     id: id, request: request, tier: Complexity(rawValue: r[4]) ?? .medium, model: r[5], createdAt: r[6], dayKey: r[7], monthKey: r[8],
                     estimatedInput: r[9], estimatedOutput: r[10], estimatedCost: r[11], critical: r[12], reason: SelectionReason(rawValue: r[13]),
-                    tags: r[14]
+                    tags: r[14], scopes: r[28], callerKey: r[29], boundBy: r[30]
                 ).hash(previous: storedPrev, chain: chain)
                 let tierValid = Complexity(rawValue: r[4]) != nil
                 if expected != stored || !tierValid {
@@ -107,6 +109,12 @@ extension SQLiteLedger {
                     for (period, key) in [("day", r[7] as String), ("month", r[8] as String)] {
                         let old = sums[period]![key] ?? (0, 0)
                         sums[period]![key] = (old.settled + settled, old.reserved + reserved)
+                        let scopes: String = r[28]
+                        for scope in scopes.split(separator: "\n") {
+                            let k = "\(scope)|\(period)|\(key)"
+                            let o = scopeSums[k] ?? (0, 0)
+                            scopeSums[k] = (o.settled + settled, o.reserved + reserved)
+                        }
                     }
                 }
                 prev = stored
@@ -123,6 +131,24 @@ extension SQLiteLedger {
                             kind: .totalsMismatch, entryID: nil,
                             detail: "\(period) \(key): totals say settled \(MicroDollars(micros: w[2])) reserved \(MicroDollars(micros: w[3])), entries sum to settled \(MicroDollars(micros: sum.settled)) reserved \(MicroDollars(micros: sum.reserved))"))
                 }
+            }
+            for w in try Row.fetchAll(db, sql: "SELECT scope, period, key, settled, reserved FROM scope_window ORDER BY scope, period, key") {
+                let scope: String = w[0], period: String = w[1], key: String = w[2]
+                let sum = scopeSums.removeValue(forKey: "\(scope)|\(period)|\(key)") ?? (0, 0)
+                if (w[3] as Int64) != sum.settled || (w[4] as Int64) != sum.reserved {
+                    return .init(
+                        entriesChecked: checked, headHash: prev,
+                        firstProblem: .init(
+                            kind: .totalsMismatch, entryID: nil,
+                            detail: "scope \(scope) \(period) \(key): totals say settled \(MicroDollars(micros: w[3])) reserved \(MicroDollars(micros: w[4])), entries sum to settled \(MicroDollars(micros: sum.settled)) reserved \(MicroDollars(micros: sum.reserved))"))
+                }
+            }
+            if let (k, sum) = scopeSums.min(by: { $0.key < $1.key }), sum.settled != 0 || sum.reserved != 0 {
+                return .init(
+                    entriesChecked: checked, headHash: prev,
+                    firstProblem: .init(
+                        kind: .totalsMismatch, entryID: nil,
+                        detail: "scope window \(k.replacingOccurrences(of: "|", with: " ")): no window row, entries sum to settled \(MicroDollars(micros: sum.settled)) reserved \(MicroDollars(micros: sum.reserved))"))
             }
             for period in ["day", "month"] {
                 if let (key, sum) = sums[period]!.min(by: { $0.key < $1.key }) {

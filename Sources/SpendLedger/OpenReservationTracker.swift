@@ -57,7 +57,7 @@ final class OpenReservationTracker: Sendable {
 
     /// Expires the reservations whose time-to-live has passed at `now`, inside the caller's write transaction.
     /// - Returns: How many were expired.
-    func reclaim(_ db: Database, now: Int64, cache: inout LedgerBatchCache?, chain: ChainHasher) throws -> Int {
+    func reclaim(_ db: Database, now: Int64, cache: inout LedgerBatchCache, chain: ChainHasher) throws -> Int {
         var scan = try state.withLock { $0.pending ?? $0.committed } ?? Self.load(db)
 
         // Reservations known open at the last check: drop the finished ones.

@@ -23,6 +23,26 @@ extension SQLiteLedger {
         }
     }
 
+    /// The context the ledger's operations share.
+    var storeContext: LedgerStore.Context {
+        LedgerStore.Context(chain: configuration.chain, scopeConfigs: windowCache.scopeConfigs, alertLog: windowCache.alertLog)
+    }
+
+    /// One operation in its own transaction through a ``LedgerBatchCache`` (flushed before the commit); the alerts it
+    /// recorded are known to the process once committed.
+    func writeOps<T>(_ body: (Database, inout LedgerBatchCache) throws -> T) throws -> T {
+        var fired: Set<AlertKey> = []
+        let result = try write { db in
+            var cache = LedgerBatchCache()
+            let result = try body(db, &cache)
+            try cache.flush(db)
+            fired = cache.firedAlerts
+            return result
+        }
+        windowCache.alertLog.committed(fired)
+        return result
+    }
+
     /// Refuses a write to a read-only, damaged or replaced ledger.
     func checkWritable() throws {
         if configuration.readOnly {
@@ -66,7 +86,7 @@ extension SQLiteLedger {
     /// - Parameter body: The operation; it may use the group's ``LedgerBatchCache`` (exact while the group is open).
     /// - Returns: What `body` returned, after the commit.
     /// - Throws: What `body` threw (its changes rolled back), the commit's error, or ``LedgerError``.
-    func submit<T: Sendable>(_ body: @escaping @Sendable (Database, inout LedgerBatchCache?) throws -> T) async throws -> T {
+    func submit<T: Sendable>(_ body: @escaping @Sendable (Database, inout LedgerBatchCache) throws -> T) async throws -> T {
         try checkWritable()
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let op = LedgerCommitQueue.Operation(
@@ -97,16 +117,17 @@ extension SQLiteLedger {
         commits.recorded(group.count)
         var outcomes: [Result<@Sendable () -> Void, any Error>] = []
         outcomes.reserveCapacity(group.count)
+        var fired: Set<AlertKey> = []
         do {
             try checkWritable()
             try transaction(db, gated: true) { db in
-                var cache: LedgerBatchCache? = LedgerBatchCache()
+                var cache = LedgerBatchCache()
                 if group.count == 1 {
                     outcomes.append(.success(try group[0].run(db, &cache)))
                 } else {
-                    cache?.journaling = true
+                    cache.journaling = true
                     for op in group {
-                        let saved = cache?.mark()
+                        let saved = cache.mark()
                         let mark = openReservations.pendingMark()
                         try db.cachedStatement(sql: "SAVEPOINT bats_op").execute()
                         do {
@@ -116,13 +137,14 @@ extension SQLiteLedger {
                         } catch {
                             try db.cachedStatement(sql: "ROLLBACK TO bats_op").execute()
                             try db.cachedStatement(sql: "RELEASE bats_op").execute()
-                            if let saved { cache?.rollback(to: saved) }
+                            cache.rollback(to: saved)
                             openReservations.restorePending(mark)
                             outcomes.append(.failure(noteDamage(Self.map(error, path: path))))
                         }
                     }
                 }
-                try cache?.flush(db)
+                try cache.flush(db)
+                fired = cache.firedAlerts
             }
         } catch {
             let mapped = noteDamage(Self.map(error, path: path))
@@ -132,6 +154,7 @@ extension SQLiteLedger {
             }
             return
         }
+        windowCache.alertLog.committed(fired)
         for (op, outcome) in zip(group, outcomes) {
             switch outcome {
             case .success(let resume): resume()

@@ -82,8 +82,17 @@ public struct SQLiteLedger: BudgetLedger {
     public let path: String?
     /// The configuration in force.
     public let configuration: Configuration
-    /// The limits in force when the ledger was opened (reservations read the ones in force at each call).
-    public var limits: BudgetLimits { windowCache.opened.withLock { $0.limits } }
+    /// The limits in force when the ledger was opened, with their scopes and alert thresholds (reservations read the
+    /// ones in force at each call).
+    public var limits: BudgetLimits {
+        let state = windowCache.opened.withLock { $0 }
+        var limits = state.limits
+        if let config = windowCache.scopeConfigs.cached(state.configID) {
+            limits.scopes = config.scopes
+            limits.alerts = config.alerts
+        }
+        return limits
+    }
     /// The calendar the windows followed when the ledger was opened.
     public var calendar: BudgetCalendar {
         let zone = windowCache.opened.withLock { $0.zone } ?? "UTC"
@@ -178,7 +187,12 @@ public struct SQLiteLedger: BudgetLedger {
         if let path { windowCache.fileIdentity = LedgerFile.identity(path) }
         do {
             if configuration.readOnly {
-                let state = try writer.read { db in try LedgerState.read(db) }
+                let windowCache = self.windowCache
+                let state = try writer.read { db in
+                    let s = try LedgerState.read(db)
+                    _ = try windowCache.scopeConfigs.config(db, s.configID)
+                    return s
+                }
                 try Self.checkChainKey(state, configuration.chainKey, path: path)
                 windowCache.opened.withLock { $0 = state }
                 return
@@ -201,9 +215,13 @@ public struct SQLiteLedger: BudgetLedger {
                 if configuration.recordsLimits {
                     try Self.applyConfiguration(db, configuration, at: LedgerStore.micros(now), calendars: windowCache, path: path)
                 }
-                windowCache.opened.withLock { $0 = (try? LedgerState.read(db)) ?? $0 }
-                var noCache: LedgerBatchCache?
-                return try openReservations.reclaim(db, now: LedgerStore.micros(now), cache: &noCache, chain: configuration.chain)
+                let opened = try LedgerState.read(db)
+                windowCache.opened.withLock { $0 = opened }
+                _ = try windowCache.scopeConfigs.config(db, opened.configID)
+                var cache = LedgerBatchCache()
+                let n = try openReservations.reclaim(db, now: LedgerStore.micros(now), cache: &cache, chain: configuration.chain)
+                try cache.flush(db)
+                return n
             }
             logger?.debug("ledger opened", metadata: ["path": "\(path ?? ":memory:")", "reclaimed": "\(reclaimed)"])
         } catch {
@@ -275,8 +293,14 @@ public struct SQLiteLedger: BudgetLedger {
             let from = LedgerStore.micros(try calendars.calendar(current).day(containing: LedgerStore.date(now)).end)
             try LedgerState.scheduleZone(db, wanted, from: from, state: state, at: now)
         }
-        if let limits = c.limits, limits != state.limits {
-            _ = try LedgerState.recordLimits(db, limits, zone: current, at: now)
+        if let limits = c.limits {
+            var recorded = state.limits
+            if let id = state.configID {
+                let config = try ScopeConfig.load(db, configID: id)
+                recorded.scopes = config.scopes
+                recorded.alerts = config.alerts
+            }
+            if limits.normalized != recorded.normalized { _ = try LedgerState.recordLimits(db, limits, zone: current, at: now) }
         }
     }
 
@@ -314,14 +338,14 @@ public struct SQLiteLedger: BudgetLedger {
         return try await submit { db, cache in
             try LedgerStore.reserve(
                 db, request, at: date, windows: { try ledger.windows(for: date, zone: $0) }, configuration: ledger.configuration,
-                expiring: expiring, cache: &cache, choose: choose)
+                context: ledger.storeContext, expiring: expiring, cache: &cache, choose: choose)
         }
     }
 
     /// Records what a reserved call actually used (off the cooperative pool, group-committed, as ``reserve(_:at:choose:)``).
     public func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt {
-        let chain = configuration.chain
-        return try await submit { db, cache in try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, chain: chain) }
+        let context = storeContext
+        return try await submit { db, cache in try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, context: context) }
     }
 
     /// Frees a reservation whose call failed or was cancelled (off the cooperative pool, group-committed).
@@ -350,28 +374,21 @@ public struct SQLiteLedger: BudgetLedger {
     /// The ledger's writes are never cancelled half-way: once started they commit or roll back.
     package func reserveNow(_ request: ReservationRequest, at date: Date, choose: (BudgetSnapshot) -> Selection) throws -> ReservationOutcome {
         let expiring = windowCache.shouldCheckExpired(at: date) ? openReservations : nil
-        return try write { db in
-            var noCache: LedgerBatchCache?
-            return try LedgerStore.reserve(
-                db, request, at: date, windows: { try windows(for: date, zone: $0) }, configuration: configuration, expiring: expiring,
-                cache: &noCache, choose: choose)
+        return try writeOps { db, cache in
+            try LedgerStore.reserve(
+                db, request, at: date, windows: { try windows(for: date, zone: $0) }, configuration: configuration, context: storeContext,
+                expiring: expiring, cache: &cache, choose: choose)
         }
     }
 
     /// ``settle(_:_:at:)`` without suspending.
     package func settleNow(_ reservationID: Int64, _ settlement: Settlement, at date: Date) throws -> SettlementReceipt {
-        try write { db in
-            var noCache: LedgerBatchCache?
-            return try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &noCache, chain: configuration.chain)
-        }
+        try writeOps { db, cache in try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, context: storeContext) }
     }
 
     /// ``release(_:error:at:)`` without suspending.
     package func releaseNow(_ reservationID: Int64, error: String?, at date: Date) throws {
-        try write { db in
-            var noCache: LedgerBatchCache?
-            try LedgerStore.release(db, reservationID, error: error, at: date, cache: &noCache, chain: configuration.chain)
-        }
+        try writeOps { db, cache in try LedgerStore.release(db, reservationID, error: error, at: date, cache: &cache, chain: configuration.chain) }
     }
 
     /// ``snapshot(at:)`` without suspending.
@@ -380,16 +397,21 @@ public struct SQLiteLedger: BudgetLedger {
     /// amount it would be charged).
     package func snapshotNow(at date: Date) throws -> BudgetSnapshot {
         if configuration.readOnly { return try read { db in try snapshot(db, at: date, reclaim: false) } }
-        return try write { db in try snapshot(db, at: date, reclaim: true) }
+        return try writeOps { db, _ in try snapshot(db, at: date, reclaim: true) }
     }
 
-    /// The snapshot in an open transaction; `reclaim` expires what is past its time-to-live first.
+    /// The snapshot in an open transaction, with every configured scope's windows; `reclaim` expires what is past
+    /// its time-to-live first (and flushes the totals it changed).
     func snapshot(_ db: Database, at date: Date, reclaim: Bool) throws -> BudgetSnapshot {
-        var noCache: LedgerBatchCache?
-        if reclaim { _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache, chain: configuration.chain) }
+        var cache = LedgerBatchCache()
+        if reclaim {
+            _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &cache, chain: configuration.chain)
+            try cache.flush(db)
+        }
         let state = try LedgerState.read(db)
+        let config = try windowCache.scopeConfigs.config(db, state.configID)
         let w = try windows(for: date, zone: state.zone(at: LedgerStore.micros(date)))
-        return try LedgerStore.snapshot(db, windows: w, limits: state.limits, cache: &noCache)
+        return try LedgerStore.snapshot(db, windows: w, limits: state.limits, scopes: config.scopes, cache: &cache)
     }
 
     /// The zone the windows follow at `date` (after a scheduled change, the new one).
@@ -402,10 +424,7 @@ public struct SQLiteLedger: BudgetLedger {
     /// - Returns: How many were expired.
     @discardableResult
     public func reclaimExpired(at date: Date) throws -> Int {
-        try write { db in
-            var noCache: LedgerBatchCache?
-            return try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &noCache, chain: configuration.chain)
-        }
+        try writeOps { db, cache in try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &cache, chain: configuration.chain) }
     }
 
     // MARK: - Batches
@@ -417,12 +436,16 @@ public struct SQLiteLedger: BudgetLedger {
     /// - Returns: What `body` returns.
     /// - Throws: What `body` throws, or ``LedgerError``.
     public func batch<T>(_ body: (inout LedgerBatch) throws -> T) throws -> T {
-        try write { db in
+        var fired: Set<AlertKey> = []
+        let result = try write { db in
             var b = LedgerBatch(db: db, ledger: self)
             let result = try body(&b)
-            try b.cache?.flush(db)
+            try b.cache.flush(db)
+            fired = b.cache.firedAlerts
             return result
         }
+        windowCache.alertLog.committed(fired)
+        return result
     }
 
 }

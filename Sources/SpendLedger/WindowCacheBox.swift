@@ -10,6 +10,10 @@ final class WindowCacheBox: Sendable {
     let opened = Mutex(LedgerState(limits: .unlimited, chainMode: "sha256"))
     /// Set when a write found the file damaged: every later write is refused.
     let damage = Mutex<LedgerError?>(nil)
+    /// The scope configurations read, by recorded configuration.
+    let scopeConfigs = ScopeConfigCache()
+    /// The alerts known to be recorded.
+    let alertLog = AlertLog()
     private let identity = Mutex<LedgerFile.Identity?>(nil)
     private let lastFileCheck = Mutex<ContinuousClock.Instant?>(nil)
 

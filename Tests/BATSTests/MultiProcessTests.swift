@@ -18,9 +18,11 @@ enum LedgerInvariants {
 
     /// Non-critical spend within every limited window; totals equal the entries (verify); integrity ok.
     static func expectHolds(_ l: SQLiteLedger, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        for w in try l.windowTotals() {
+        for w in try l.windowTotals() + l.scopeWindowTotals() {
             if let limit = w.limit {
-                #expect(w.nonCriticalSettled <= limit, "\(w.period) \(w.key): non-critical \(w.nonCriticalSettled) over \(limit)", sourceLocation: sourceLocation)
+                #expect(
+                    w.nonCriticalSettled <= limit, "\(w.scope ?? "global") \(w.period) \(w.key): non-critical \(w.nonCriticalSettled) over \(limit)",
+                    sourceLocation: sourceLocation)
             }
         }
         let report = try l.verify()

@@ -77,6 +77,8 @@ public struct RoutingStateMachine: Sendable {
     public let tags: [String: String]
     /// Whether the unknown-task rule set the tier.
     public let tierByRule: Bool
+    /// The name of the caller key the call came with, for scopes on a key (never the secret).
+    public let callerKey: String?
     /// The settings.
     public let configuration: Configuration
     /// Models excluded after a provider failure.
@@ -92,8 +94,9 @@ public struct RoutingStateMachine: Sendable {
     /// Creates the machine of one call.
     public init(
         selector: ModelSelector, plan: Plan, requestID: String, taskKind: String?, tags: [String: String] = [:], tierByRule: Bool = false,
-        configuration: Configuration = .init()
+        callerKey: String? = nil, configuration: Configuration = .init()
     ) {
+        self.callerKey = callerKey
         self.selector = selector
         self.plan = plan
         self.requestID = requestID
@@ -209,6 +212,8 @@ public struct RoutingStateMachine: Sendable {
                 images: images, entryID: r.id, attempts: attempts + [.init(model: r.model, entryID: r.id, error: nil)],
                 exceedsDailyLimit: sel.exceedsDailyLimit, exceedsMonthlyLimit: sel.exceedsMonthlyLimit)
             record.settlementPending = receipt == nil
+            record.scopes = r.scopes
+            record.boundBy = sel.boundBy
             record.flags = receipt?.flags ?? s.flags
             return .finish(record)
         default:
@@ -228,7 +233,9 @@ public struct RoutingStateMachine: Sendable {
         attemptNumber += 1
         state = .reserving
         return .reserve(
-            ReservationRequest(requestID: requestID, attempt: attemptNumber, taskKind: taskKind, tags: tags, callDeadline: configuration.callDeadline))
+            ReservationRequest(
+                requestID: requestID, attempt: attemptNumber, taskKind: taskKind, tags: tags, callDeadline: configuration.callDeadline, tier: tier,
+                callerKey: callerKey))
     }
 
     private mutating func afterFailure(_ r: Reservation, _ failure: any Error) -> Action {

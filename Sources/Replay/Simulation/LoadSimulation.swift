@@ -33,6 +33,8 @@ public struct LoadSimulation: Sendable {
         public var requestIDPrefix: String
         /// The router's deadline for one gateway call (reservations live at least this plus ``settleDeadline``).
         public var requestTimeout: Duration = .seconds(60)
+        /// Tag task N with `agent=agent-K`, K = N mod this + 1 (0: no agent tag), for budgets per agent.
+        public var agents: Int = 0
         /// How long the router keeps retrying a settlement the ledger refused.
         public var settleDeadline: Duration = .seconds(30)
 
@@ -201,12 +203,19 @@ public struct LoadSimulation: Sendable {
         return (tier, cancel)
     }
 
+    /// The tags of task `index`.
+    func tags(_ index: Int) -> [String: String] {
+        var tags = ["sim": configuration.requestIDPrefix]
+        if configuration.agents > 0 { tags["agent"] = "agent-\(index % configuration.agents + 1)" }
+        return tags
+    }
+
     func one(_ index: Int, router: Router, logger: Logger?) async -> Outcome {
         let (tier, cancelAfter) = plan(index)
         let task = RoutedTask(
             kind: "sim_\(tier.rawValue.lowercased())", complexity: tier,
             request: ChatRequest(messages: [.user("simulated task \(index)")]), inputTokens: configuration.promptTokens,
-            maxOutputTokens: configuration.maxOutputTokens, tags: ["sim": configuration.requestIDPrefix],
+            maxOutputTokens: configuration.maxOutputTokens, tags: tags(index),
             requestID: "\(configuration.requestIDPrefix)-\(index)")
         guard let cancelAfter else { return await Self.route(task, router: router, logger: logger) }
         // Race the call against a timer; whichever ends first cancels the other.
