@@ -39,6 +39,9 @@ extension BATSCommand {
         @Option(help: "Write an SVG chart of daily spend by model against the daily limit.")
         var chart: String?
 
+        @Option(help: "Chart this budget scope's daily spend against its daily limit instead of the global budget's (a --scope-budget name).")
+        var chartScope: String?
+
         @Option(help: "Re-price and re-route the tasks recorded in a past ledger instead of a workload file.")
         var fromLedger: String?
 
@@ -107,12 +110,21 @@ extension BATSCommand {
             if tempDir != nil { result.ledgerPath = nil }
             if let report { try Data(try result.json().utf8).write(to: URL(fileURLWithPath: report)) }
             if let chart {
-                let days = result.days.map { d in
+                var windows = result.days
+                var title = SpendChart.Configuration().title
+                if let chartScope {
+                    guard let s = result.scopes.first(where: { $0.name == chartScope }) else {
+                        throw CommandError("--chart-scope \(chartScope): no such scope in this replay's budget (scopes: \(result.scopes.map(\.name).joined(separator: ", ")))")
+                    }
+                    windows = s.days
+                    title = "Daily spend of scope \(s.name) by model vs. its daily limit"
+                }
+                let days = windows.map { d in
                     SpendChart.Day(
                         date: d.key, byModel: d.byModel.sorted { $0.key < $1.key }.map { SpendChart.ModelSpend(model: $0.key, spend: $0.value) },
                         limit: d.limit, criticalSpend: d.criticalSpend)
                 }
-                try Data(try SpendChart(days: days).render().utf8).write(to: URL(fileURLWithPath: chart))
+                try Data(try SpendChart(days: days, configuration: .init(title: title)).render().utf8).write(to: URL(fileURLWithPath: chart))
             }
             print(format == .json ? try result.json() : result.table(), terminator: "")
         }

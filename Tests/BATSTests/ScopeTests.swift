@@ -229,3 +229,31 @@ struct ScopeTests {
         #expect(problem.kind == .totalsMismatch && problem.detail.contains("scope tag:agent=scanner"))
     }
 }
+
+@Suite("Replay with budget scopes")
+struct ScopeReplayTests {
+    @Test("A replay honours per-agent budgets and reports a row per scope that agrees with the ledger")
+    func perAgentReplay() throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let limits = BudgetLimits(
+            daily: .dollars(2), monthly: .dollars(50),
+            scopes: [ScopeTests.scope("tag:agent=scanner", daily: .cents(10)), ScopeTests.scope("tag:agent=analyst", daily: .cents(50), monthly: .dollars(8))])
+        let (r, ledger) = try ReplayTests.replay(try ReplayTests.fixture(), limits: limits, ledgerIn: dir)
+        #expect(r.scopes.map(\.name) == ["tag:agent=analyst", "tag:agent=scanner"])
+        let scanner = try #require(r.scopes.last), analyst = try #require(r.scopes.first)
+        #expect(scanner.refusals > 0 && analyst.refusals > 0)
+        for s in r.scopes {
+            #expect(!s.nonCriticalOverBudget, "\(s.name) passed its limit")
+            #expect(!s.days.isEmpty && s.days.count <= 30)
+        }
+        #expect(scanner.maxDayNonCriticalSpend <= .cents(10) && analyst.maxMonthNonCriticalSpend <= .dollars(8))
+        // The report's scope spend is the ledger's.
+        let months = try ledger.scopeWindowTotals().filter { $0.period == "month" }
+        for s in r.scopes {
+            let settled = months.filter { $0.scope == s.name }.reduce(MicroDollars.zero) { (try? $0.adding($1.settled)) ?? .max }
+            #expect(settled == s.spend, "\(s.name)")
+        }
+        try LedgerInvariants.expectHolds(ledger)
+    }
+}

@@ -27,6 +27,16 @@ extension ReplayReport {
         lines.append("downgrades \(downgrades), refusals \(refusals), provider fallbacks \(providerFallbacks), retries \(retries), failed \(failed)")
         lines.append("critical \(criticalTotal) (on opus \(criticalOnPinnedModel), over budget \(criticalOverBudget)); days over limit \(overDays) of \(days.count), non-critical over limit \(days.filter(\.nonCriticalOverBudget).count)")
         lines.append(String(format: "throughput %.0f tasks/s, routing overhead p50 %.1f µs, p99 %.1f µs", tasksPerSecond, Double(overheadP50Nanos) / 1_000, Double(overheadP99Nanos) / 1_000))
+        if !scopes.isEmpty {
+            lines.append("")
+            lines.append("scope                              tasks        spend  daily limit  max day  monthly limit  max month  refused  downgraded")
+            for s in scopes {
+                let f = { (m: MicroDollars?) in m?.formatted(decimals: 4) ?? "none" }
+                lines.append(
+                    "\(s.name.rightPadded(32)) \(String(s.tasks).leftPadded(7)) \(s.spend.formatted(decimals: 4).leftPadded(12)) \(f(s.dailyLimit).leftPadded(12)) \(s.maxDayNonCriticalSpend.formatted(decimals: 4).leftPadded(8)) \(f(s.monthlyLimit).leftPadded(14)) \(s.maxMonthNonCriticalSpend.formatted(decimals: 4).leftPadded(10)) \(String(s.refusals).leftPadded(8)) \(String(s.downgrades).leftPadded(11))"
+                )
+            }
+        }
         if let ledgerPath { lines.append("ledger \(ledgerPath)") }
         return lines.joined(separator: "\n") + "\n"
     }

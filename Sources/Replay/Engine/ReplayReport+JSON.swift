@@ -87,6 +87,41 @@ struct ReplayReportJSON: Encodable {
     var overheadP99: JSONFixed
     /// Omitted when the ledger was a temporary file.
     var ledger: String?
+    /// One object per budget scope.
+    var scopes: [Scope]
+
+    /// A scope's row: `name`, `tasks`, `spend_usd`, `non_critical_spend_usd`, `daily_limit_usd`, `monthly_limit_usd`,
+    /// `max_day_non_critical_usd`, `max_month_non_critical_usd`, `refusals`, `downgrades`.
+    struct Scope: Encodable {
+        var name: String
+        var tasks: Int
+        var spend: JSONDollars
+        var nonCriticalSpend: JSONDollars
+        var dailyLimit: JSONDollars
+        var monthlyLimit: JSONDollars
+        var maxDay: JSONDollars
+        var maxMonth: JSONDollars
+        var refusals: Int
+        var downgrades: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, tasks, spend = "spend_usd", nonCriticalSpend = "non_critical_spend_usd", dailyLimit = "daily_limit_usd"
+            case monthlyLimit = "monthly_limit_usd", maxDay = "max_day_non_critical_usd", maxMonth = "max_month_non_critical_usd", refusals, downgrades
+        }
+
+        init(_ s: ReplayReport.Scope) {
+            name = s.name
+            tasks = s.tasks
+            spend = JSONDollars(s.spend)
+            nonCriticalSpend = JSONDollars(s.nonCriticalSpend)
+            dailyLimit = JSONDollars(s.dailyLimit)
+            monthlyLimit = JSONDollars(s.monthlyLimit)
+            maxDay = JSONDollars(s.maxDayNonCriticalSpend)
+            maxMonth = JSONDollars(s.maxMonthNonCriticalSpend)
+            refusals = s.refusals
+            downgrades = s.downgrades
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case tasks, invalidLines = "invalid_lines", byTier = "by_tier", byModel = "by_model", cost = "cost_usd"
@@ -94,7 +129,7 @@ struct ReplayReportJSON: Encodable {
         case dailyLimit = "daily_limit_usd", monthlyLimit = "monthly_limit_usd", timeZone = "time_zone", days, months
         case downgrades, refusals, providerFallbacks = "provider_fallbacks", retries, failed, criticalTotal = "critical_total"
         case criticalOnOpus = "critical_on_opus", criticalOverBudget = "critical_over_budget", elapsedSeconds = "elapsed_seconds"
-        case tasksPerSecond = "tasks_per_second", overheadP50 = "overhead_us_p50", overheadP99 = "overhead_us_p99", ledger
+        case tasksPerSecond = "tasks_per_second", overheadP50 = "overhead_us_p50", overheadP99 = "overhead_us_p99", ledger, scopes
     }
 
     init(_ r: ReplayReport) {
@@ -124,6 +159,7 @@ struct ReplayReportJSON: Encodable {
         overheadP50 = JSONFixed(Double(r.overheadP50Nanos) / 1_000, decimals: 2)
         overheadP99 = JSONFixed(Double(r.overheadP99Nanos) / 1_000, decimals: 2)
         ledger = r.ledgerPath
+        scopes = r.scopes.map(Scope.init)
     }
 }
 

@@ -89,6 +89,8 @@ public struct ReplayReport: Sendable, Hashable {
     public var timeZone = "UTC"
     /// The ledger file, when kept.
     public var ledgerPath: String?
+    /// One row per configured budget scope, by name.
+    public var scopes: [Scope] = []
 
     /// 1 − cost / Opus-only cost (0 when the baseline is zero).
     public var savingsVsOpus: Double {

@@ -14,6 +14,8 @@ struct ReplayState {
     var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .two)
     var days: [String: ReplayReport.Window] = [:]
     var months: [String: ReplayReport.Window] = [:]
+    /// Spend, refusals and downgrades per budget scope.
+    var scopes: ScopeTally
     let opus: ModelInfo
     let clock = ContinuousClock()
     /// Where each task's decision goes, if anywhere.
@@ -23,6 +25,7 @@ struct ReplayState {
         self.engine = engine
         self.provider = SimulatedProvider(failureRate: engine.configuration.failureRate, seed: engine.configuration.seed)
         self.opus = engine.selector.catalog.model(engine.selector.criticalModel)!
+        self.scopes = ScopeTally(engine.configuration.limits.scopes)
     }
 
     mutating func process(_ t: WorkloadTask, ops: inout some ReplayLedgerOps) throws {
@@ -110,6 +113,7 @@ struct ReplayState {
                 if let e = error as? RoutingError, e.kind == .budgetExhausted {
                     report.refusals += 1
                     tierGroup.refused += 1
+                    scopes.bound(by: e.refusal?.binding, refusal: true)
                 } else {
                     report.failed += 1
                 }
@@ -120,7 +124,11 @@ struct ReplayState {
                 try tally(model: model, cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens,
                     critical: critical, day: windows.day, month: windows.month)
                 try tierGroup.add(cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens)
-                if record.reason == .downgradedForBudget { report.downgrades += 1 }
+                if record.reason == .downgradedForBudget {
+                    report.downgrades += 1
+                    scopes.bound(by: record.boundBy, refusal: false)
+                }
+                try scopes.settled(record.scopes, model: model, cost: record.cost, critical: critical, day: windows.day, month: windows.month)
                 if machine.fellBack { report.providerFallbacks += 1 }
                 if critical, model == selector.criticalModel { report.criticalOnPinnedModel += 1 }
                 if overLimit { report.criticalOverBudget += 1 }
@@ -155,6 +163,7 @@ struct ReplayState {
         report.dailyLimit = c.limits.daily
         report.monthlyLimit = c.limits.monthly
         report.timeZone = c.calendar.zoneName
+        report.scopes = scopes.sorted
         return report
     }
 
