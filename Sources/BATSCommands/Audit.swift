@@ -88,7 +88,7 @@ enum AuditFormatter {
     /// One line for a breach: the window, the entry, what was charged, the limit then and now, and whether a provider
     /// billing beyond its reservation caused it.
     static func breachLine(_ b: BudgetBreach) -> String {
-        var s = "budget breach: \(b.period) \(b.key) charged \(b.charged) through entry \(b.entryID), over the limit \(b.limitThen) in force when it was reserved"
+        var s = "budget breach: \(b.scope.map { "scope \($0) " } ?? "")\(b.period) \(b.key) charged \(b.charged) through entry \(b.entryID), over the limit \(b.limitThen) in force when it was reserved"
         s += " (limit now \(b.limitNow?.description ?? "unlimited"))"
         if b.overReservations > 0 {
             s += "; \(b.overReservations) entr\(b.overReservations == 1 ? "y" : "ies") flagged over-reservation: a provider billed beyond the limits it was sent"
@@ -122,6 +122,9 @@ enum AuditFormatter {
             if r.overReservation > 0 { out += "  over reservation: \(r.overReservation)" }
             if r.usageSuspect > 0 { out += "  suspect usage: \(r.usageSuspect)" }
             if r.replyLost > 0 { out += "  lost replies: \(r.replyLost)" }
+            if let scope = r.scope {
+                out += "  scope \(scope): daily \(r.scopeDailyLimit?.formatted() ?? "unlimited"), monthly \(r.scopeMonthlyLimit?.formatted() ?? "unlimited")"
+            }
             out += "\n"
         }
         for b in a.breaches { out += breachLine(b) + "\n" }
@@ -159,8 +162,14 @@ struct AuditJSON: Encodable {
         var usageSuspect: Int
         var replyLost: Int
         var settledAfterExpiry: Int
+        var scope: String?
+        var scopeDailyLimit: JSONDollars?
+        var scopeMonthlyLimit: JSONDollars?
 
         init(_ r: AuditRow) {
+            scope = r.scope
+            scopeDailyLimit = r.scope == nil ? nil : JSONDollars(r.scopeDailyLimit)
+            scopeMonthlyLimit = r.scope == nil ? nil : JSONDollars(r.scopeMonthlyLimit)
             group = r.group
             calls = r.calls
             spend = JSONDollars(r.spend)
@@ -187,7 +196,8 @@ struct AuditJSON: Encodable {
             case outputTokens = "output_tokens", estimated, refused, released, expired, open, openReserved = "open_reserved_usd"
             case criticalOverBudget = "critical_over_budget", limit = "limit_usd", expiredCharged = "expired_charged_usd"
             case overReservation = "over_reservation", usageSuspect = "usage_suspect", replyLost = "reply_lost"
-            case settledAfterExpiry = "settled_after_expiry"
+            case settledAfterExpiry = "settled_after_expiry", scope, scopeDailyLimit = "scope_daily_limit_usd"
+            case scopeMonthlyLimit = "scope_monthly_limit_usd"
         }
     }
 
@@ -219,8 +229,11 @@ struct AuditJSON: Encodable {
         var limitThen: JSONDollars
         var limitNow: JSONDollars
         var overReservations: Int
+        /// The scope's name; absent for the global budget.
+        var scope: String?
 
         init(_ b: BudgetBreach) {
+            scope = b.scope
             period = b.period
             key = b.key
             entryID = b.entryID
@@ -232,7 +245,7 @@ struct AuditJSON: Encodable {
 
         enum CodingKeys: String, CodingKey {
             case period, key, entryID = "entry_id", charged = "charged_usd", limitThen = "limit_then_usd", limitNow = "limit_now_usd"
-            case overReservations = "over_reservations"
+            case overReservations = "over_reservations", scope
         }
     }
 

@@ -88,6 +88,12 @@ public struct AuditRow: Sendable, Hashable, Codable {
     public var replyLost: Int = 0
     /// Calls settled after they had expired (the actual cost replaced the estimate charged at expiry).
     public var settledAfterExpiry: Int = 0
+    /// Grouped by a tag: the budget scope of the tag's value (`tag:agent=scanner`) when one is configured now.
+    public var scope: String? = nil
+    /// That scope's daily limit in force now.
+    public var scopeDailyLimit: MicroDollars? = nil
+    /// That scope's monthly limit in force now.
+    public var scopeMonthlyLimit: MicroDollars? = nil
 
     /// Settled non-critical spend.
     public var nonCriticalSpend: MicroDollars { MicroDollars(micros: spend.rawValue.subtractingReportingOverflow(criticalSpend.rawValue).partialValue) }

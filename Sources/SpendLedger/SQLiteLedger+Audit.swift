@@ -54,7 +54,15 @@ extension SQLiteLedger {
             } else if case .month = grouping.base {
                 for r in try Row.fetchAll(db, sql: "SELECT key, limit_micros FROM budget_window WHERE period = 'month'") { limits[r[0]] = r[1] as Int64? }
             }
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(groupArgs + whereArgs)).map { r -> AuditRow in
+            // Grouped by a tag: each value's scope (`tag:KEY=VALUE`) and its limits in force, when configured.
+            var tagScopes: [String: BudgetScope] = [:]
+            if case .tag(let key) = grouping.base {
+                let config = try ScopeConfig.load(db, configID: try LedgerState.read(db).configID ?? -1)
+                for s in config.scopes where s.path.count == 1 {
+                    if case .tag(let k, let v) = s.path[0], k == key { tagScopes[v] = s }
+                }
+            }
+            var rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(groupArgs + whereArgs)).map { r -> AuditRow in
                 let g: String = r[0] ?? "(none)"
                 return AuditRow(
                     group: g, calls: r[1] ?? 0, spend: .init(micros: r[2]), criticalSpend: .init(micros: r[3]), inputTokens: r[4],
@@ -62,6 +70,12 @@ extension SQLiteLedger {
                     openReservations: r[10] ?? 0, openReserved: .init(micros: r[11]), overBudgetCritical: r[12] ?? 0,
                     limit: (limits[g] ?? nil).map(MicroDollars.init(micros:)), expiredCharged: .init(micros: r[13]),
                     overReservation: r[14] ?? 0, usageSuspect: r[15] ?? 0, replyLost: r[16] ?? 0, settledAfterExpiry: r[17] ?? 0)
+            }
+            for i in rows.indices {
+                guard let s = tagScopes[rows[i].group] else { continue }
+                rows[i].scope = s.name
+                rows[i].scopeDailyLimit = s.daily
+                rows[i].scopeMonthlyLimit = s.monthly
             }
             var t = AuditRow(
                 group: "total", calls: 0, spend: .zero, criticalSpend: .zero, inputTokens: 0, outputTokens: 0, estimatedCalls: 0, refused: 0,

@@ -257,3 +257,33 @@ struct ScopeReplayTests {
         try LedgerInvariants.expectHolds(ledger)
     }
 }
+
+@Suite("Audit with budget scopes")
+struct ScopeAuditTests {
+    @Test("audit --by tag:agent shows each agent's scope limit; breaches are judged per scope against the limits then")
+    func auditByTag() throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("l.sqlite").path
+        let e = ScopeTests.estimate(.simple)
+        let limit = MicroDollars(micros: e.rawValue * 2)
+        let limits = BudgetLimits(daily: .dollars(100), monthly: nil, scopes: [ScopeTests.scope("tag:agent=scanner", daily: limit)])
+        let l = try SQLiteLedger(path: path, configuration: .init(limits: limits), now: ScopeTests.t0)
+        let a = try #require(LedgerFixture.reservation(try ScopeTests.reserve(l, .simple, tags: ["agent": "scanner"])))
+        let b = try #require(LedgerFixture.reservation(try ScopeTests.reserve(l, .simple, tags: ["agent": "scanner"])))
+        _ = try l.settleNow(a.id, Settlement(inputTokens: 1, outputTokens: 1, cost: e), at: ScopeTests.t0)
+        // The provider billed past b's reservation: the scope's day passes its limit (the global one does not).
+        _ = try l.settleNow(b.id, Settlement(inputTokens: 1, outputTokens: 1, cost: MicroDollars(micros: e.rawValue + 1)), at: ScopeTests.t0)
+        // Raising the scope's limit afterwards neither hides the breach nor changes the limit it was judged by.
+        var raised = limits
+        raised.scopes[0].daily = .dollars(10)
+        _ = try SQLiteLedger(path: path, configuration: .init(limits: raised), now: ScopeTests.t0)
+        let audit = try l.audit(by: .tag("agent"))
+        let row = try #require(audit.rows.first { $0.group == "scanner" })
+        #expect(row.scope == "tag:agent=scanner" && row.scopeDailyLimit == .dollars(10))
+        #expect(audit.breaches.count == 1)
+        let breach = try #require(audit.breaches.first)
+        #expect(breach.scope == "tag:agent=scanner" && breach.period == "day" && breach.limitThen == limit && breach.limitNow == .dollars(10))
+        #expect(breach.overReservations == 1)
+    }
+}

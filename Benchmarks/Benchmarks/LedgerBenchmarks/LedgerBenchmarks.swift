@@ -74,4 +74,6 @@ let benchmarks: @Sendable () -> Void = {
     } setup: {
         try prefilledLedger(count: 1_000_000)
     }
+
+    scopeBenchmarks()
 }
