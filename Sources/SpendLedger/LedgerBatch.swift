@@ -7,11 +7,12 @@ public struct LedgerBatch {
     let db: Database
     let ledger: SQLiteLedger
     /// Window totals, open reservations and the chain head, exact while the batch's transaction is open.
-    var cache = LedgerBatchCache()
+    var cache: LedgerBatchCache
 
-    init(db: Database, ledger: SQLiteLedger) {
+    init(db: Database, ledger: SQLiteLedger, cache: LedgerBatchCache) {
         self.db = db
         self.ledger = ledger
+        self.cache = cache
     }
 
     /// Reserves, as ``SQLiteLedger/reserve(_:at:choose:)``, inside the batch.

@@ -24,10 +24,21 @@ struct LedgerBatchCache {
     }
 
     var windows: [WindowKey: Window] = [:]
+    /// The connection's `PRAGMA data_version` when the transaction began (``CommittedWindows``).
+    var dataVersion: Int64?
     /// Reservations made in this transaction and still open (changed only through ``setOpen(_:_:)`` and ``takeOpen(_:)``).
     private(set) var open: [Int64: LedgerStore.OpenEntry] = [:]
     /// What each change to ``open`` replaced, so a rolled-back operation can be undone (see ``mark()``).
     private var journal: [(id: Int64, previous: LedgerStore.OpenEntry?)] = []
+    init() {}
+
+    /// A cache for a new transaction, starting from the totals of the last commit when nobody else has written since.
+    init(_ db: Database, from committed: CommittedWindows) throws {
+        let seed = try committed.seed(db)
+        dataVersion = seed.version
+        windows = seed.windows
+    }
+
     /// Whether changes are journaled (only a group commit, whose operations roll back one by one, needs it).
     var journaling = false
     var chainHead: (id: Int64, hash: String)?

@@ -33,8 +33,9 @@ extension SQLiteLedger {
     func writeOps<T>(_ body: (Database, inout LedgerBatchCache) throws -> T) throws -> T {
         var fired: Set<AlertKey> = []
         let result = try write { db in
-            var cache = LedgerBatchCache()
+            var cache = try LedgerBatchCache(db, from: committedWindows)
             let result = try body(db, &cache)
+            committedWindows.stage(cache)
             try cache.flush(db)
             fired = cache.firedAlerts
             return result
@@ -67,9 +68,11 @@ extension SQLiteLedger {
                 let result = try body(db)
                 try db.cachedStatement(sql: "COMMIT").execute()
                 openReservations.transactionEnded(committed: true)
+                committedWindows.transactionEnded(committed: true)
                 return result
             } catch {
                 openReservations.transactionEnded(committed: false)
+                committedWindows.transactionEnded(committed: false)
                 if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK") }
                 throw error
             }
@@ -121,7 +124,7 @@ extension SQLiteLedger {
         do {
             try checkWritable()
             try transaction(db, gated: true) { db in
-                var cache = LedgerBatchCache()
+                var cache = try LedgerBatchCache(db, from: committedWindows)
                 if group.count == 1 {
                     outcomes.append(.success(try group[0].run(db, &cache)))
                 } else {
@@ -143,6 +146,7 @@ extension SQLiteLedger {
                         }
                     }
                 }
+                committedWindows.stage(cache)
                 try cache.flush(db)
                 fired = cache.firedAlerts
             }

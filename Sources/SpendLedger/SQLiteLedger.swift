@@ -105,6 +105,8 @@ public struct SQLiteLedger: BudgetLedger {
     let windowCache: WindowCacheBox
     /// Where this process last saw open reservations (shared by ``reconfigured(_:)`` copies).
     let openReservations: OpenReservationTracker
+    /// The window totals as of this process's last commit (shared by ``reconfigured(_:)`` copies: one connection).
+    let committedWindows: CommittedWindows
     /// The asynchronous writes waiting for the next group transaction.
     package let commits = LedgerCommitQueue()
 
@@ -184,6 +186,7 @@ public struct SQLiteLedger: BudgetLedger {
         self.configuration = configuration
         self.windowCache = WindowCacheBox()
         self.openReservations = OpenReservationTracker()
+        self.committedWindows = CommittedWindows()
         if let path { windowCache.fileIdentity = LedgerFile.identity(path) }
         do {
             if configuration.readOnly {
@@ -210,6 +213,7 @@ public struct SQLiteLedger: BudgetLedger {
             }
             // The caller holds the open lock, which is the gate's file: this one write goes ungated.
             let windowCache = self.windowCache
+            let committedWindows = self.committedWindows
             let reclaimed = try write(gated: false) { db in
                 try Self.checkChain(db, configuration.chainKey, path: path)
                 if configuration.recordsLimits {
@@ -218,8 +222,9 @@ public struct SQLiteLedger: BudgetLedger {
                 let opened = try LedgerState.read(db)
                 windowCache.opened.withLock { $0 = opened }
                 _ = try windowCache.scopeConfigs.config(db, opened.configID)
-                var cache = LedgerBatchCache()
+                var cache = try LedgerBatchCache(db, from: committedWindows)
                 let n = try openReservations.reclaim(db, now: LedgerStore.micros(now), cache: &cache, chain: configuration.chain)
+                committedWindows.stage(cache)
                 try cache.flush(db)
                 return n
             }
@@ -309,13 +314,15 @@ public struct SQLiteLedger: BudgetLedger {
     /// - Returns: A ledger sharing this one's connection.
     public func reconfigured(_ configuration: Configuration) -> SQLiteLedger {
         SQLiteLedger(
-            writer: writer, gate: gate, path: path, configuration: configuration, windowCache: WindowCacheBox(), openReservations: openReservations)
+            writer: writer, gate: gate, path: path, configuration: configuration, windowCache: WindowCacheBox(), openReservations: openReservations,
+            committedWindows: committedWindows)
     }
 
     private init(
         writer: any DatabaseWriter, gate: WriteGate?, path: String?, configuration: Configuration, windowCache: WindowCacheBox,
-        openReservations: OpenReservationTracker
+        openReservations: OpenReservationTracker, committedWindows: CommittedWindows
     ) {
+        self.committedWindows = committedWindows
         self.writer = writer
         self.gate = gate
         self.path = path
@@ -359,12 +366,15 @@ public struct SQLiteLedger: BudgetLedger {
         let ledger = self
         if configuration.readOnly {
             do {
-                return try await writer.read { db in try ledger.snapshot(db, at: date, reclaim: false) }
+                return try await writer.read { db in
+                    var cache = LedgerBatchCache()
+                    return try ledger.snapshot(db, at: date, reclaim: false, cache: &cache)
+                }
             } catch {
                 throw Self.map(error, path: path)
             }
         }
-        return try await submit { db, _ in try ledger.snapshot(db, at: date, reclaim: true) }
+        return try await submit { db, cache in try ledger.snapshot(db, at: date, reclaim: true, cache: &cache) }
     }
 
     // MARK: - Synchronous forms
@@ -396,18 +406,19 @@ public struct SQLiteLedger: BudgetLedger {
     /// A read-only ledger reclaims nothing: a reservation past its time-to-live still shows as reserved (the same
     /// amount it would be charged).
     package func snapshotNow(at date: Date) throws -> BudgetSnapshot {
-        if configuration.readOnly { return try read { db in try snapshot(db, at: date, reclaim: false) } }
-        return try writeOps { db, _ in try snapshot(db, at: date, reclaim: true) }
+        if configuration.readOnly {
+            return try read { db in
+                var cache = LedgerBatchCache()
+                return try snapshot(db, at: date, reclaim: false, cache: &cache)
+            }
+        }
+        return try writeOps { db, cache in try snapshot(db, at: date, reclaim: true, cache: &cache) }
     }
 
     /// The snapshot in an open transaction, with every configured scope's windows; `reclaim` expires what is past
     /// its time-to-live first (and flushes the totals it changed).
-    func snapshot(_ db: Database, at date: Date, reclaim: Bool) throws -> BudgetSnapshot {
-        var cache = LedgerBatchCache()
-        if reclaim {
-            _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &cache, chain: configuration.chain)
-            try cache.flush(db)
-        }
+    func snapshot(_ db: Database, at date: Date, reclaim: Bool, cache: inout LedgerBatchCache) throws -> BudgetSnapshot {
+        if reclaim { _ = try openReservations.reclaim(db, now: LedgerStore.micros(date), cache: &cache, chain: configuration.chain) }
         let state = try LedgerState.read(db)
         let config = try windowCache.scopeConfigs.config(db, state.configID)
         let w = try windows(for: date, zone: state.zone(at: LedgerStore.micros(date)))
@@ -438,8 +449,9 @@ public struct SQLiteLedger: BudgetLedger {
     public func batch<T>(_ body: (inout LedgerBatch) throws -> T) throws -> T {
         var fired: Set<AlertKey> = []
         let result = try write { db in
-            var b = LedgerBatch(db: db, ledger: self)
+            var b = LedgerBatch(db: db, ledger: self, cache: try LedgerBatchCache(db, from: committedWindows))
             let result = try body(&b)
+            committedWindows.stage(b.cache)
             try b.cache.flush(db)
             fired = b.cache.firedAlerts
             return result

@@ -96,3 +96,30 @@ struct AlertFiringTests {
         #expect(try Self.alerts(l).count == 1)
     }
 }
+
+/// The window totals kept between transactions are dropped as soon as another connection has committed.
+@Suite("Window totals kept across transactions")
+struct CommittedWindowsTests {
+    @Test("Two ledgers on one file each see the other's reservations, global and scoped")
+    func twoConnections() async throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("l.sqlite").path
+        let e = ScopeTests.estimate(.simple)
+        let limits = BudgetLimits(
+            daily: MicroDollars(micros: e.rawValue * 3), monthly: nil,
+            scopes: [ScopeTests.scope("tag:agent=scanner", daily: MicroDollars(micros: e.rawValue * 2))])
+        let a = try SQLiteLedger(path: path, configuration: .init(limits: limits), now: ScopeTests.t0)
+        let b = try SQLiteLedger(path: path, now: ScopeTests.t0)
+        let scanner = ["agent": "scanner"]
+        // Each ledger keeps the totals it committed; the other's commits must invalidate them.
+        #expect(LedgerFixture.reservation(try ScopeTests.reserve(a, .simple, tags: scanner)) != nil)
+        #expect(LedgerFixture.reservation(try ScopeTests.reserve(b, .simple, tags: scanner)) != nil)
+        #expect(LedgerFixture.reservation(try ScopeTests.reserve(a, .simple, tags: scanner)) == nil, "a must see b's reservation in the scope")
+        #expect(LedgerFixture.reservation(try ScopeTests.reserve(a, .simple)) != nil)
+        let t = LedgerFixture.task(.simple)
+        let o = try await b.reserve(ReservationRequest(requestID: "last"), at: ScopeTests.t0) { LedgerFixture.selector.select(t, budget: $0) }
+        #expect(LedgerFixture.reservation(o) == nil, "b must see a's reservation in the global day")
+        try LedgerInvariants.expectHolds(a)
+    }
+}
