@@ -1,4 +1,5 @@
 import ArgumentParser
+import BATSConfiguration
 import Foundation
 import ModelSelection
 import SpendLedger
@@ -35,32 +36,42 @@ struct BudgetOptions: ParsableArguments {
         if changeTimeZone, timeZone == nil { throw ValidationError("--change-time-zone needs --tz ZONE") }
     }
 
-    /// Whether any flag sets a limit or the zone.
-    var setsSomething: Bool { dailyBudget != nil || monthlyBudget != nil || timeZone != nil }
-
-    /// The limits the flags set: `nil` without flags (the ledger keeps its own); a single flag keeps the ledger's
-    /// other limit.
-    func limits(forLedger path: String?) throws -> BudgetLimits? {
-        if dailyBudget == nil, monthlyBudget == nil { return nil }
-        var base = BudgetLimits.unlimited
-        if dailyBudget == nil || monthlyBudget == nil, let path, FileManager.default.fileExists(atPath: path) {
-            base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
-        }
-        return BudgetLimits(daily: dailyBudget ?? base.daily, monthly: monthlyBudget ?? base.monthly)
+    /// Whether any flag, or the configuration file, sets a limit or the zone.
+    func setsSomething(file: DeploymentConfiguration?) -> Bool {
+        dailyBudget != nil || monthlyBudget != nil || timeZone != nil || file?.limits != nil || file?.calendar != nil
     }
 
-    /// The limits the flags give, for commands that run without a ledger's state (a replay): unset means unlimited.
-    var flagLimits: BudgetLimits { BudgetLimits(daily: dailyBudget, monthly: monthlyBudget) }
+    /// The limits to set: the flags over the configuration file's budget; `nil` when neither sets one (the ledger
+    /// keeps its own). A flag without a file's budget keeps the ledger's other limit, its scopes and its alerts.
+    func limits(forLedger path: String?, file: DeploymentConfiguration? = nil) throws -> BudgetLimits? {
+        if dailyBudget == nil, monthlyBudget == nil { return file?.limits }
+        var base = file?.limits ?? .unlimited
+        if file?.limits == nil, let path, case .regular(let size) = InputFile.kind(of: path), size > 0 {
+            base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
+        }
+        base.daily = dailyBudget ?? base.daily
+        base.monthly = monthlyBudget ?? base.monthly
+        return base
+    }
 
-    /// The calendar of `--tz`, or `nil` without the flag.
-    var calendar: BudgetCalendar? { timeZone }
+    /// The limits for commands that run without a ledger's state (a replay): the flags over the configuration
+    /// file's budget; unset means unlimited.
+    func flagLimits(file: DeploymentConfiguration? = nil) -> BudgetLimits {
+        var base = file?.limits ?? .unlimited
+        base.daily = dailyBudget ?? base.daily
+        base.monthly = monthlyBudget ?? base.monthly
+        return base
+    }
 
-    /// The ledger configuration the flags ask for: limits to set, the zone (changed only with --change-time-zone), and
-    /// the chain key from the environment.
-    func ledgerConfiguration(forLedger path: String) throws -> SQLiteLedger.Configuration {
+    /// The calendar of `--tz`, else the configuration file's time zone, or `nil` without either.
+    func calendar(file: DeploymentConfiguration? = nil) -> BudgetCalendar? { timeZone ?? file?.calendar }
+
+    /// The ledger configuration the flags and the configuration file ask for: limits to set, the zone (changed only
+    /// with --change-time-zone), and the chain key from the environment.
+    func ledgerConfiguration(forLedger path: String, file: DeploymentConfiguration? = nil) throws -> SQLiteLedger.Configuration {
         SQLiteLedger.Configuration(
-            limits: try limits(forLedger: path), calendar: calendar, timeZoneChange: changeTimeZone ? .fromNextDay : .refuse,
-            chainKey: try ledgerChainKey())
+            limits: try limits(forLedger: path, file: file), calendar: calendar(file: file),
+            timeZoneChange: changeTimeZone ? .fromNextDay : .refuse, chainKey: try ledgerChainKey())
     }
 }
 
