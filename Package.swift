@@ -11,7 +11,7 @@ let package = Package(
     name: "BATS",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "BATS", targets: ["BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP"]),
+        .library(name: "BATS", targets: ["BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration"]),
         .library(name: "Replay", targets: ["Replay"]),
         .executable(name: "bats", targets: ["bats"]),
     ],
@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // YAML with a line and column on every node, for configuration errors that name the line (docs/configuration.md).
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // Pure policy: catalog, prices, tiers, budget snapshots, the selector. No I/O, no clock.
@@ -84,11 +86,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The deployment configuration file (YAML): catalog, routing, budgets and scopes, alerts, gateway, ledger.
+        .target(
+            name: "BATSConfiguration",
+            dependencies: [
+                "ModelSelection", "SpendLedger", "GatewayHTTP",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The command-line interface (thin): parsing and presentation only.
         .target(
             name: "BATSCommands",
             dependencies: [
-                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP",
+                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,7 +126,7 @@ let package = Package(
             name: "BATSTests",
             dependencies: [
                 "BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "Replay",
-                "BATSCommands", "BATSTestSupport",
+                "BATSCommands", "BATSTestSupport", "BATSConfiguration",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -17,8 +17,10 @@ extension BATSCommand {
                 abstract: "Settled spend, counts, tokens and open reservations, grouped, against the limits in force.",
                 discussion: "Exits with status 3 when non-critical spend passed a window's limit.")
 
-            @Option(help: "The ledger file.")
-            var ledger: String
+            @Option(help: "The ledger file (default: the configuration file's ledger.path).")
+            var ledger: String?
+
+            @OptionGroup var deployment: ConfigOptions
 
             @Option(help: "First day to include (YYYY-MM-DD).", transform: ArgumentTransform.day)
             var since: CalendarDate?
@@ -37,6 +39,8 @@ extension BATSCommand {
             }
 
             func run() async throws {
+                // Audits judge spend against the limits the ledger recorded, never the file's budget.
+                let ledger = try deployment.load().requiredLedgerPath(ledger)
                 // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
                 try InputFile.checkExistingLedger(ledger)
                 let l = try SQLiteLedger(path: ledger, configuration: try readOnlyLedgerConfiguration())
@@ -59,10 +63,13 @@ extension BATSCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Verify the ledger's hash chain and window totals; exits 2 at the first edited, inserted or deleted entry.")
 
-            @Option(help: "The ledger file.")
-            var ledger: String
+            @Option(help: "The ledger file (default: the configuration file's ledger.path).")
+            var ledger: String?
+
+            @OptionGroup var deployment: ConfigOptions
 
             func run() async throws {
+                let ledger = try deployment.load().requiredLedgerPath(ledger)
                 try InputFile.checkExistingLedger(ledger)
                 let l = try SQLiteLedger(path: ledger, configuration: try readOnlyLedgerConfiguration())
                 let r = try l.verify()

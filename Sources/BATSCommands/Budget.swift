@@ -9,12 +9,14 @@ extension BATSCommand {
     struct Budget: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show spent, reserved and remaining budget for today and this month.",
-            discussion: "Without budget flags, the limits and time zone last recorded in the ledger apply.")
+            discussion: "Without budget flags or a configuration file's budget, the limits and time zone last recorded in the ledger apply.")
 
-        @Option(help: "The ledger file.")
-        var ledger: String
+        @Option(help: "The ledger file (default: the configuration file's ledger.path).")
+        var ledger: String?
 
         @OptionGroup var budget: BudgetOptions
+
+        @OptionGroup var deployment: ConfigOptions
 
         @Option(help: "Output format: table or json.")
         var format: OutputFormat = .table
@@ -27,11 +29,14 @@ extension BATSCommand {
         }
 
         func run() async throws {
+            let settings = try deployment.load()
+            let file = settings.file
+            let ledger = try settings.requiredLedgerPath(ledger)
             // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
             try InputFile.checkExistingLedger(ledger)
             let date = at ?? Date()
-            // Without flags, only read; with them, record the change (with its time) and show the result.
-            var config = budget.setsSomething ? try budget.ledgerConfiguration(forLedger: ledger) : try readOnlyLedgerConfiguration()
+            // Without flags or a file's budget, only read; with them, record the change (with its time) and show the result.
+            var config = budget.setsSomething(file: file) ? try budget.ledgerConfiguration(forLedger: ledger, file: file) : try readOnlyLedgerConfiguration()
             config.busyTimeout = .seconds(10)
             let l = try SQLiteLedger(path: ledger, configuration: config, now: date)
             let s = try l.snapshotNow(at: date)

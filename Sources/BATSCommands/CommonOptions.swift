@@ -1,4 +1,5 @@
 import ArgumentParser
+import BATSConfiguration
 import Foundation
 import ModelSelection
 import SpendLedger
@@ -41,18 +42,20 @@ struct BudgetOptions: ParsableArguments {
         if changeTimeZone, timeZone == nil { throw ValidationError("--change-time-zone needs --tz ZONE") }
     }
 
-    /// Whether any flag sets a limit or the zone.
-    var setsSomething: Bool { dailyBudget != nil || monthlyBudget != nil || timeZone != nil || !scopeBudget.isEmpty }
+    /// Whether any flag, or the configuration file, sets a limit or the zone.
+    func setsSomething(file: DeploymentConfiguration?) -> Bool {
+        dailyBudget != nil || monthlyBudget != nil || timeZone != nil || !scopeBudget.isEmpty || file?.limits != nil || file?.calendar != nil
+    }
 
-    /// The limits the flags set: `nil` without flags (the ledger keeps its own); a single flag keeps the ledger's
-    /// other limit.
-    func limits(forLedger path: String?) throws -> BudgetLimits? {
-        if dailyBudget == nil, monthlyBudget == nil, scopeBudget.isEmpty { return nil }
-        var base = BudgetLimits.unlimited
-        if let path, FileManager.default.fileExists(atPath: path) {
+    /// The limits to set: the flags over the configuration file's budget; `nil` when neither sets one (the ledger
+    /// keeps its own). A flag without a file's budget keeps the ledger's other limit, its scopes and its alerts;
+    /// `--scope-budget` replaces the scopes.
+    func limits(forLedger path: String?, file: DeploymentConfiguration? = nil) throws -> BudgetLimits? {
+        if dailyBudget == nil, monthlyBudget == nil, scopeBudget.isEmpty { return file?.limits }
+        var base = file?.limits ?? .unlimited
+        if file?.limits == nil, let path, case .regular(let size) = InputFile.kind(of: path), size > 0 {
             base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
         }
-        // A flag changes its own limit; the other, the scopes and the alerts stay as the ledger records them.
         base.daily = dailyBudget ?? base.daily
         base.monthly = monthlyBudget ?? base.monthly
         if !scopeBudget.isEmpty { base.scopes = scopeBudget }
@@ -60,18 +63,25 @@ struct BudgetOptions: ParsableArguments {
         return base
     }
 
-    /// The limits the flags give, for commands that run without a ledger's state (a replay): unset means unlimited.
-    var flagLimits: BudgetLimits { BudgetLimits(daily: dailyBudget, monthly: monthlyBudget, scopes: scopeBudget) }
+    /// The limits for commands that run without a ledger's state (a replay): the flags over the configuration
+    /// file's budget; unset means unlimited.
+    func flagLimits(file: DeploymentConfiguration? = nil) -> BudgetLimits {
+        var base = file?.limits ?? .unlimited
+        base.daily = dailyBudget ?? base.daily
+        base.monthly = monthlyBudget ?? base.monthly
+        if !scopeBudget.isEmpty { base.scopes = scopeBudget }
+        return base
+    }
 
-    /// The calendar of `--tz`, or `nil` without the flag.
-    var calendar: BudgetCalendar? { timeZone }
+    /// The calendar of `--tz`, else the configuration file's time zone, or `nil` without either.
+    func calendar(file: DeploymentConfiguration? = nil) -> BudgetCalendar? { timeZone ?? file?.calendar }
 
-    /// The ledger configuration the flags ask for: limits to set, the zone (changed only with --change-time-zone), and
-    /// the chain key from the environment.
-    func ledgerConfiguration(forLedger path: String) throws -> SQLiteLedger.Configuration {
+    /// The ledger configuration the flags and the configuration file ask for: limits to set, the zone (changed only
+    /// with --change-time-zone), and the chain key from the environment.
+    func ledgerConfiguration(forLedger path: String, file: DeploymentConfiguration? = nil) throws -> SQLiteLedger.Configuration {
         SQLiteLedger.Configuration(
-            limits: try limits(forLedger: path), calendar: calendar, timeZoneChange: changeTimeZone ? .fromNextDay : .refuse,
-            chainKey: try ledgerChainKey())
+            limits: try limits(forLedger: path, file: file), calendar: calendar(file: file),
+            timeZoneChange: changeTimeZone ? .fromNextDay : .refuse, chainKey: try ledgerChainKey())
     }
 }
 

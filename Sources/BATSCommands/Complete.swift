@@ -12,8 +12,9 @@ extension BATSCommand {
         static let configuration = CommandConfiguration(
             abstract: "Route one prompt through the configured OpenAI-compatible gateway and record it in the ledger.",
             discussion: """
-                The gateway is https://api.router.tetrate.ai/v1 unless LLM_GATEWAY_BASE_URL or TARS_API_BASE says otherwise; \
-                the key comes from LLM_GATEWAY_API_KEY, TARS_API_KEY or TETRATE_API_KEY.
+                The gateway is the configuration file's gateway.base_url, else LLM_GATEWAY_BASE_URL or TARS_API_BASE, else \
+                https://api.router.tetrate.ai/v1; the key comes from the variable gateway.api_key_env names, else from \
+                LLM_GATEWAY_API_KEY, TARS_API_KEY or TETRATE_API_KEY.
                 """)
 
         @Option(help: "The task kind (e.g. parse_market_data); mapped to a tier.")
@@ -25,15 +26,17 @@ extension BATSCommand {
         @Flag(help: "Stream the answer as it arrives.")
         var stream = false
 
-        @Option(help: "The ledger file (default: ./bats-ledger.sqlite).")
-        var ledger: String = "bats-ledger.sqlite"
+        @Option(help: "The ledger file (default: the configuration file's ledger.path, else ./bats-ledger.sqlite).")
+        var ledger: String?
 
         @OptionGroup var budget: BudgetOptions
+
+        @OptionGroup var deployment: ConfigOptions
 
         @Option(help: "Completion-token cap.")
         var maxTokens: Int?
 
-        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        @Option(help: "A price catalog JSON file to use instead of the configuration file's or the bundled one.")
         var prices: String?
 
         @Option(help: "Seconds the call may take, retries included.")
@@ -50,12 +53,12 @@ extension BATSCommand {
         }
 
         func run() async throws {
+            let settings = try deployment.load()
+            let ledger = settings.ledgerPath(ledger) ?? "bats-ledger.sqlite"
             try InputFile.checkWritableLedger(ledger)
-            if let prices { try InputFile.checkReadable(prices, what: "price catalog") }
-            let catalog = try loadCatalog(prices)
-            let selector = try ModelSelector(catalog: catalog)
-            let store = try SQLiteLedger(path: ledger, configuration: try budget.ledgerConfiguration(forLedger: ledger))
-            let config = GatewayClient.Configuration.fromEnvironment()
+            let selector = try settings.selector(prices: prices)
+            let store = try SQLiteLedger(path: ledger, configuration: try budget.ledgerConfiguration(forLedger: ledger, file: settings.file))
+            let config = settings.gateway()
             let routed = RoutedTask(
                 kind: task, complexity: complexity, request: ChatRequest(messages: [.user(prompt)]),
                 maxOutputTokens: maxTokens, tags: ["source": "cli"])

@@ -12,8 +12,10 @@ extension BATSCommand {
         @Option(help: "Output format: table or json.")
         var format: OutputFormat = .table
 
-        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        @Option(help: "A price catalog JSON file to use instead of the configuration file's or the bundled one.")
         var prices: String?
+
+        @OptionGroup var deployment: ConfigOptions
 
         @Flag(help: "List the models the configured gateway offers (GET /models).")
         var remote = false
@@ -23,8 +25,9 @@ extension BATSCommand {
         }
 
         func run() async throws {
+            let settings = try deployment.load()
             if remote {
-                let config = GatewayClient.Configuration.fromEnvironment()
+                let config = settings.gateway()
                 try config.validate()
                 let models = try await withGatewayClient(configuration: config) { client in
                     try await client.models(options: .init(timeout: .seconds(30)), logger: nil).data
@@ -39,7 +42,7 @@ extension BATSCommand {
                 }
                 return
             }
-            let catalog = try loadCatalog(prices)
+            let catalog = try settings.catalog(prices: prices)
             if format == .json {
                 print(catalogJSON(catalog))
                 return

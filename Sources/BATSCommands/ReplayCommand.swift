@@ -21,10 +21,12 @@ extension BATSCommand {
 
         @OptionGroup var budget: BudgetOptions
 
+        @OptionGroup var deployment: ConfigOptions
+
         @Option(help: "Keep the replay's ledger in this file (default: a temporary file, deleted afterwards).")
         var ledger: String?
 
-        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        @Option(help: "A price catalog JSON file to use instead of the configuration file's or the bundled one.")
         var prices: String?
 
         @Option(help: "Chance (0...1) that one provider attempt fails with a 429, 503 or timeout.")
@@ -66,11 +68,11 @@ extension BATSCommand {
             if let workload { try InputFile.checkReadable(workload, what: "workload") }
             if let fromLedger { try InputFile.checkExistingLedger(fromLedger) }
             if let ledger { try InputFile.checkWritableLedger(ledger) }
-            if let prices { try InputFile.checkReadable(prices, what: "price catalog") }
-            let catalog = try loadCatalog(prices)
-            let selector = try ModelSelector(catalog: catalog)
-            let calendar = budget.calendar ?? BudgetCalendar()
-            let limits = budget.flagLimits
+            // The file's catalog, routing and budget apply; never its ledger: a replay does not write the live one.
+            let settings = try deployment.load()
+            let selector = try settings.selector(prices: prices)
+            let calendar = budget.calendar(file: settings.file) ?? BudgetCalendar()
+            let limits = budget.flagLimits(file: settings.file)
             var tempDir: URL?
             let path: String
             if let ledger {

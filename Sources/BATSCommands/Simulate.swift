@@ -63,13 +63,15 @@ extension BATSCommand {
         @Option(help: "Prefix of request ids (default sim-SEED).")
         var requestPrefix: String?
 
-        @Option(help: "A price catalog JSON file to use instead of the bundled one.")
+        @Option(help: "A price catalog JSON file to use instead of the configuration file's or the bundled one.")
         var prices: String?
 
         @Option(help: "Tag the calls agent=agent-1 … agent-N in turn (for per-agent --scope-budget).")
         var agents: Int = 0
 
         @OptionGroup var budget: BudgetOptions
+
+        @OptionGroup var deployment: ConfigOptions
 
         func validate() throws {
             guard tasks >= 0 else { throw ValidationError("--tasks must not be negative") }
@@ -92,10 +94,12 @@ extension BATSCommand {
         }
 
         func run() async throws {
+            // The file's catalog, routing and budget apply; --ledger stays required, so a stress run never
+            // defaults to the live ledger.
+            let settings = try deployment.load()
             try InputFile.checkWritableLedger(ledger)
-            if let prices { try InputFile.checkReadable(prices, what: "price catalog") }
-            let selector = try ModelSelector(catalog: try loadCatalog(prices))
-            var config = try budget.ledgerConfiguration(forLedger: ledger)
+            let selector = try settings.selector(prices: prices)
+            var config = try budget.ledgerConfiguration(forLedger: ledger, file: settings.file)
             config.reservationTimeToLive = .seconds(reservationTtl)
             config.busyTimeout = .milliseconds(busyTimeoutMs)
             let store = try SQLiteLedger(path: ledger, configuration: config)

@@ -36,11 +36,15 @@ extension BATSCommand {
             @Flag(help: "Count and report bad rows instead of stopping at the first.")
             var skipInvalid = false
 
+            @OptionGroup var deployment: ConfigOptions
+
             func validate() throws {
                 guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be a positive number") }
             }
 
             func run() async throws {
+                // Nothing in the file applies to an import; it is still checked, as by every command.
+                _ = try deployment.load()
                 try InputFile.checkReadable(file, what: "trace")
                 let importer = try AzureTraceImporter(
                     url: URL(fileURLWithPath: file),
@@ -87,6 +91,8 @@ extension BATSCommand {
             @Option(name: .shortAndLong, help: "Output file (default: standard output).")
             var output: String?
 
+            @OptionGroup var deployment: ConfigOptions
+
             func validate() throws {
                 guard profile == "trading" else { throw ValidationError("unknown --profile '\(profile)' (available: trading)") }
                 guard days > 0, days <= 10_000 else { throw ValidationError("--days must be between 1 and 10000, got \(days)") }
@@ -99,6 +105,8 @@ extension BATSCommand {
             }
 
             func run() async throws {
+                // Nothing in the file applies to a generated workload; it is still checked, as by every command.
+                _ = try deployment.load()
                 let generator = try TradingWorkloadGenerator(configuration: .init(days: days, seed: seed, startDate: start))
                 let writer = WorkloadWriter()
                 let n: Int

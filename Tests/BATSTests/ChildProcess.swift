@@ -33,7 +33,10 @@ enum BATSChild {
         let p = Process()
         p.executableURL = try require()
         p.arguments = arguments
-        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        // A caller's BATS_CONFIG would change every command's budget and ledger: the child gets only the test's own.
+        var env = ProcessInfo.processInfo.environment
+        env["BATS_CONFIG"] = nil
+        p.environment = env.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: output.path + ".out", contents: nil)
         _ = FileManager.default.createFile(atPath: output.path + ".err", contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output.path + ".out"))
