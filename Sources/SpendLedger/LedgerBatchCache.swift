@@ -129,34 +129,51 @@ struct LedgerBatchCache {
         return w
     }
 
-    /// Writes the changed windows' totals (absolute values), inside the batch's transaction.
+    /// Writes the changed windows' totals (absolute values), inside the batch's transaction: one multi-row upsert per
+    /// table and up to ``flushChunk`` windows, so a call in several scopes costs one statement more, not one per window.
     mutating func flush(_ db: Database) throws {
+        var global: [(WindowKey, Window)] = [], scoped: [(WindowKey, Window)] = []
         for (k, w) in windows where w.dirty {
-            let upsert = try SQLiteCall(
-                db,
-                k.scope.isEmpty
-                    ? """
-                    INSERT INTO budget_window (period, key, limit_micros, settled, reserved, critical_settled, critical_reserved)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (period, key) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
-                        reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
-                    """
-                    : """
-                    INSERT INTO scope_window (period, key, limit_micros, settled, reserved, critical_settled, critical_reserved, scope)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (scope, period, key) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
-                        reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
-                    """)
-            upsert.bind(1, k.period)
-            upsert.bind(2, k.key)
-            upsert.bind(3, w.limit)
-            upsert.bind(4, w.settled)
-            upsert.bind(5, w.reserved)
-            upsert.bind(6, w.criticalSettled)
-            upsert.bind(7, w.criticalReserved)
-            if !k.scope.isEmpty { upsert.bind(8, k.scope) }
-            try upsert.run()
+            if k.scope.isEmpty { global.append((k, w)) } else { scoped.append((k, w)) }
             windows[k]?.dirty = false
         }
+        for chunk in stride(from: 0, to: global.count, by: Self.flushChunk) {
+            try Self.upsert(db, Array(global[chunk..<min(global.count, chunk + Self.flushChunk)]), scoped: false)
+        }
+        for chunk in stride(from: 0, to: scoped.count, by: Self.flushChunk) {
+            try Self.upsert(db, Array(scoped[chunk..<min(scoped.count, chunk + Self.flushChunk)]), scoped: true)
+        }
+    }
+
+    /// The most windows one upsert statement writes.
+    static let flushChunk = 16
+
+    private static func upsert(_ db: Database, _ rows: [(WindowKey, Window)], scoped: Bool) throws {
+        let table = scoped ? "scope_window" : "budget_window"
+        let columns = scoped ? "scope, period, key" : "period, key"
+        let values = Array(repeating: scoped ? "(?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
+        let upsert = try SQLiteCall(
+            db,
+            """
+            INSERT INTO \(table) (\(columns), limit_micros, settled, reserved, critical_settled, critical_reserved) VALUES \(values)
+            ON CONFLICT (\(columns)) DO UPDATE SET limit_micros = excluded.limit_micros, settled = excluded.settled,
+                reserved = excluded.reserved, critical_settled = excluded.critical_settled, critical_reserved = excluded.critical_reserved
+            """)
+        var n: Int32 = 1
+        for (k, w) in rows {
+            if scoped {
+                upsert.bind(n, k.scope)
+                n += 1
+            }
+            upsert.bind(n, k.period)
+            upsert.bind(n + 1, k.key)
+            upsert.bind(n + 2, w.limit)
+            upsert.bind(n + 3, w.settled)
+            upsert.bind(n + 4, w.reserved)
+            upsert.bind(n + 5, w.criticalSettled)
+            upsert.bind(n + 6, w.criticalReserved)
+            n += 7
+        }
+        try upsert.run()
     }
 }
