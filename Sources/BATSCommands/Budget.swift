@@ -41,14 +41,27 @@ extension BATSCommand {
             let l = try SQLiteLedger(path: ledger, configuration: config, now: date)
             let s = try l.snapshotNow(at: date)
             let zone = try l.timeZone(at: date)
+            let forecasts = try l.forecast(at: date)
             if format == .json {
-                print(try encodeJSON(BudgetJSON(timeZone: zone, snapshot: s)))
+                print(try encodeJSON(BudgetJSON(timeZone: zone, snapshot: s, forecasts: forecasts)))
                 return
             }
             print("window      key          limit        spent     critical     reserved    remaining")
             for (name, w) in [("today", s.daily), ("this month", s.monthly)] {
                 let f = { (m: MicroDollars?) in (m?.formatted(decimals: 4) ?? "unlimited").leftPad(12) }
                 print("\(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(w.key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(f(w.limit)) \(f(w.settled)) \(f(w.criticalSettled)) \(f(w.reserved)) \(f(w.remaining))")
+            }
+            for sc in s.scopes {
+                for (name, w) in [("today", sc.daily), ("this month", sc.monthly)] {
+                    let f = { (m: MicroDollars?) in (m?.formatted(decimals: 4) ?? "unlimited").leftPad(12) }
+                    print("\(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(w.key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(f(w.limit)) \(f(w.settled)) \(f(w.criticalSettled)) \(f(w.reserved)) \(f(w.remaining))  scope \(sc.name)")
+                }
+            }
+            print("")
+            print("forecast    month        spent   burn/day   month-end   runs out   per day left")
+            for fc in forecasts {
+                let f = fc.forecast
+                print("\((fc.scope ?? "global").padding(toLength: 11, withPad: " ", startingAt: 0)) \(fc.monthKey.padding(toLength: 7, withPad: " ", startingAt: 0)) \(fc.monthSpent.formatted(decimals: 4).leftPad(12)) \(f.burnRatePerDay.formatted(decimals: 4).leftPad(10)) \(f.projectedMonthEnd.formatted(decimals: 4).leftPad(11)) \((f.runOutDay ?? "-").leftPad(10)) \((f.dailyAllowance?.formatted(decimals: 4) ?? "unlimited").leftPad(14))")
             }
             print("time zone \(zone)")
         }
@@ -83,17 +96,73 @@ struct BudgetJSON: Encodable {
         }
     }
 
+    /// One scope's windows.
+    struct Scope: Encodable {
+        var name: String
+        var day: Window
+        var month: Window
+    }
+
+    /// One forecast: `scope` (absent for the global budget), `month`, `month_spent_usd`, `burn_rate_per_day_usd`,
+    /// `projected_month_end_usd`, `runs_out_on` (`null`: it lasts), `daily_allowance_usd` (`null`: no monthly limit),
+    /// `weekday_aware`, `days_used`.
+    struct Forecast: Encodable {
+        var scope: String?
+        var month: String
+        var monthSpent: JSONDollars
+        var burnRate: JSONDollars
+        var projected: JSONDollars
+        var runsOutOn: String?
+        var allowance: JSONDollars
+        var weekdayAware: Bool
+        var daysUsed: Int
+
+        init(_ f: WindowForecast) {
+            scope = f.scope
+            month = f.monthKey
+            monthSpent = JSONDollars(f.monthSpent)
+            burnRate = JSONDollars(f.forecast.burnRatePerDay)
+            projected = JSONDollars(f.forecast.projectedMonthEnd)
+            runsOutOn = f.forecast.runOutDay
+            allowance = JSONDollars(f.forecast.dailyAllowance)
+            weekdayAware = f.forecast.weekdayAware
+            daysUsed = f.forecast.daysUsed
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(scope, forKey: .scope)
+            try c.encode(month, forKey: .month)
+            try c.encode(monthSpent, forKey: .monthSpent)
+            try c.encode(burnRate, forKey: .burnRate)
+            try c.encode(projected, forKey: .projected)
+            try c.encode(runsOutOn, forKey: .runsOutOn)
+            try c.encode(allowance, forKey: .allowance)
+            try c.encode(weekdayAware, forKey: .weekdayAware)
+            try c.encode(daysUsed, forKey: .daysUsed)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case scope, month, monthSpent = "month_spent_usd", burnRate = "burn_rate_per_day_usd", projected = "projected_month_end_usd"
+            case runsOutOn = "runs_out_on", allowance = "daily_allowance_usd", weekdayAware = "weekday_aware", daysUsed = "days_used"
+        }
+    }
+
     var timeZone: String
     var day: Window
     var month: Window
+    var scopes: [Scope]
+    var forecast: [Forecast]
 
-    init(timeZone: String, snapshot: BudgetSnapshot) {
+    init(timeZone: String, snapshot: BudgetSnapshot, forecasts: [WindowForecast] = []) {
         self.timeZone = timeZone
         day = Window(snapshot.daily)
         month = Window(snapshot.monthly)
+        scopes = snapshot.scopes.map { Scope(name: $0.name, day: Window($0.daily), month: Window($0.monthly)) }
+        forecast = forecasts.map(Forecast.init)
     }
 
     enum CodingKeys: String, CodingKey {
-        case timeZone = "time_zone", day, month
+        case timeZone = "time_zone", day, month, scopes, forecast
     }
 }
