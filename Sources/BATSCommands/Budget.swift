@@ -58,10 +58,10 @@ extension BATSCommand {
                 }
             }
             print("")
-            print("forecast    month        spent   burn/day   month-end   runs out   per day left")
+            print("forecast  month         spent    burn/day     month-end    runs out  per day left  budget")
             for fc in forecasts {
                 let f = fc.forecast
-                print("\((fc.scope ?? "global").padding(toLength: 11, withPad: " ", startingAt: 0)) \(fc.monthKey.padding(toLength: 7, withPad: " ", startingAt: 0)) \(fc.monthSpent.formatted(decimals: 4).leftPad(12)) \(f.burnRatePerDay.formatted(decimals: 4).leftPad(10)) \(f.projectedMonthEnd.formatted(decimals: 4).leftPad(11)) \((f.runOutDay ?? "-").leftPad(10)) \((f.dailyAllowance?.formatted(decimals: 4) ?? "unlimited").leftPad(14))")
+                print("          \(fc.monthKey.padding(toLength: 7, withPad: " ", startingAt: 0)) \(fc.monthSpent.formatted(decimals: 4).leftPad(12)) \(f.burnRatePerDay.formatted(decimals: 4).leftPad(11)) \(f.projectedMonthEnd.formatted(decimals: 4).leftPad(13)) \((f.runOutDay ?? "-").leftPad(11)) \((f.dailyAllowance?.formatted(decimals: 4) ?? "unlimited").leftPad(13))  \(fc.scope.map { "scope \($0)" } ?? "global")")
             }
             print("time zone \(zone)")
         }

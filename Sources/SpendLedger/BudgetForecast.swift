@@ -78,10 +78,17 @@ public struct BudgetForecast: Sendable, Hashable {
             self.init(burnRatePerDay: .zero, projectedMonthEnd: monthSpent, runOutDay: nil, dailyAllowance: nil, weekdayAware: false, daysUsed: 0)
             return
         }
-        // The completed days used, newest first.
-        let past = history.compactMap { d in dayNumber(d.key).map { (n: $0, spend: d.spend) } }
-            .filter { $0.n < todayNumber && $0.n >= todayNumber - configuration.historyDays }
-            .sorted { $0.n > $1.n }
+        // The completed days used, newest first: every day from this month's first (or the first day recorded, if
+        // earlier, within the history) to yesterday; a day without a record spent nothing (a weekend, a quiet day).
+        var recorded: [Int: Int64] = [:]
+        for d in history {
+            guard let n = dayNumber(d.key), n < todayNumber, n >= todayNumber - configuration.historyDays else { continue }
+            recorded[n, default: 0] &+= d.spend.rawValue
+        }
+        let monthStart = dayNumber(calendar.day(containing: month.start).key) ?? todayNumber
+        let firstDay = min(recorded.keys.min() ?? monthStart, monthStart)
+        let past: [(n: Int, spend: MicroDollars)] = firstDay < todayNumber
+            ? (firstDay..<todayNumber).reversed().map { ($0, MicroDollars(micros: recorded[$0] ?? 0)) } : []
         // Weekday factors (ppm of the mean), from every day used.
         var factor: [Int: Int128] = [:]
         let weekdayAware = past.count >= configuration.weekdayMinimumDays

@@ -85,7 +85,7 @@ struct ForecastTests {
         #expect(f.projectedMonthEnd == .dollars(161 + 13 + 23 * 23))
     }
 
-    @Test("The ledger's forecast, per window and scope, counts only what happened before the moment; bats budget shows it")
+    @Test("The ledger's forecast, per window and scope, counts only what happened before the moment")
     func fromLedger() throws {
         let limits = BudgetLimits(daily: nil, monthly: .dollars(100), scopes: [ScopeTests.scope("tag:agent=scanner", monthly: .dollars(10))])
         let l = try SQLiteLedger.inMemory(configuration: .init(limits: limits), now: LedgerFixture.utc("2026-11-01T00:00:00Z"))
@@ -108,5 +108,35 @@ struct ForecastTests {
         }
         #expect(fs[1].forecast.runOutDay == "2026-11-21" && fs[0].forecast.runOutDay == nil)
         #expect(fs[1].forecast.dailyAllowance == .cents(25))
+    }
+
+    @Test("bats budget gives the same forecast in its table and its JSON")
+    func command() throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("l.sqlite").path
+        let limits = BudgetLimits(daily: nil, monthly: .dollars(100), scopes: [ScopeTests.scope("tag:agent=scanner", monthly: .dollars(10))])
+        let l = try SQLiteLedger(path: path, configuration: .init(limits: limits), now: LedgerFixture.utc("2026-11-01T00:00:00Z"))
+        let t = LedgerFixture.task(.simple)
+        for day in 1...10 {
+            let at = LedgerFixture.utc("2026-11-\(day < 10 ? "0" : "")\(day)T12:00:00Z")
+            let o = try l.reserveNow(ReservationRequest(requestID: "d\(day)", tags: ["agent": "scanner"], tier: .simple), at: at) {
+                LedgerFixture.selector.select(t, budget: $0)
+            }
+            let r = try #require(LedgerFixture.reservation(o))
+            _ = try l.settleNow(r.id, Settlement(inputTokens: 1, outputTokens: 1, cost: .cents(50)), at: at)
+        }
+        let json = try BATSBinary.run(["budget", "--ledger", path, "--at", "2026-11-11T00:00:00Z", "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let forecasts = try #require(object["forecast"] as? [[String: Any]])
+        #expect(forecasts.count == 2)
+        let scanner = try #require(forecasts.first { $0["scope"] as? String == "tag:agent=scanner" })
+        #expect(scanner["runs_out_on"] as? String == "2026-11-21")
+        #expect((scanner["projected_month_end_usd"] as? NSNumber)?.doubleValue == 15)
+        let table = try BATSBinary.run(["budget", "--ledger", path, "--at", "2026-11-11T00:00:00Z"])
+        #expect(table.status == 0)
+        let line = try #require(table.stdout.split(separator: "\n").first { $0.hasSuffix("scope tag:agent=scanner") && $0.contains("2026-11-21") })
+        #expect(line.contains("$15.0000") && line.contains("$0.5000") && line.contains("$0.2500"))
     }
 }
