@@ -11,7 +11,7 @@ let package = Package(
     name: "BATS",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "BATS", targets: ["BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration"]),
+        .library(name: "BATS", targets: ["BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration", "BudgetAlerts"]),
         .library(name: "Replay", targets: ["Replay"]),
         .executable(name: "bats", targets: ["bats"]),
     ],
@@ -65,6 +65,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Budget alerts out of the ledger: an AsyncSequence, log lines, an HTTP webhook with retries.
+        .target(
+            name: "BudgetAlerts",
+            dependencies: [
+                "SpendLedger", "ModelSelection",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The router that ties selection, ledger and gateway together: the product users import.
         .target(
             name: "BATS",
@@ -99,7 +110,7 @@ let package = Package(
         .target(
             name: "BATSCommands",
             dependencies: [
-                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration",
+                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration", "BudgetAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -126,7 +137,7 @@ let package = Package(
             name: "BATSTests",
             dependencies: [
                 "BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "Replay",
-                "BATSCommands", "BATSTestSupport", "BATSConfiguration",
+                "BATSCommands", "BATSTestSupport", "BATSConfiguration", "BudgetAlerts",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,0 +1,107 @@
+import ArgumentParser
+import BudgetAlerts
+import Foundation
+import Logging
+import ModelSelection
+import SpendLedger
+
+extension BATSCommand {
+    /// `bats alerts`: the budget alerts a ledger recorded, and their delivery.
+    struct Alerts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the budget alerts a ledger recorded, or deliver the pending ones to a webhook.",
+            subcommands: [List.self, Deliver.self], defaultSubcommand: List.self)
+
+        /// `bats alerts list`.
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Every alert recorded, delivered or pending.")
+
+            @Option(help: "The ledger file.")
+            var ledger: String?
+
+            @Option(help: "Output format: table or json.")
+            var format: OutputFormat = .table
+
+            @OptionGroup var deployment: ConfigOptions
+
+            func validate() throws {
+                if format == .csv { throw ValidationError("--format must be table or json") }
+            }
+
+            func run() async throws {
+                let path = try deployment.load().requiredLedgerPath(ledger)
+                try InputFile.checkExistingLedger(path)
+                let l = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration())
+                let alerts = try l.alerts(limit: .max)
+                if format == .json {
+                    let bodies = try alerts.map { try JSONSerialization.jsonObject(with: Data(BudgetAlertPayload.encode($0))) }
+                    let data = try JSONSerialization.data(withJSONObject: bodies, options: [.sortedKeys, .prettyPrinted])
+                    print(String(decoding: data, as: UTF8.self))
+                    return
+                }
+                for a in alerts {
+                    print("\(String(a.id).leftPad(5))  \(a.deliveredAt == nil ? "pending  " : "delivered")  \(a.summary)")
+                }
+                if alerts.isEmpty { print("no alerts recorded") }
+            }
+        }
+
+        /// `bats alerts deliver`.
+        struct Deliver: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Post pending alerts to a webhook (JSON, retried with backoff); with --once, one pass, then exit.",
+                discussion: "Exits 0 when every due alert was delivered, 4 when some are still pending.")
+
+            @Option(help: "The ledger file.")
+            var ledger: String?
+
+            @Option(help: "The receiver's URL (default: the configuration file's alerts.webhook.url).")
+            var webhook: String?
+
+            @Option(help: "Milliseconds one attempt may take.")
+            var timeoutMs: Int?
+
+            @Flag(help: "Deliver what is due once, then exit.")
+            var once = false
+
+            @OptionGroup var deployment: ConfigOptions
+
+            func validate() throws {
+                if let timeoutMs, !(1...600_000).contains(timeoutMs) { throw ValidationError("--timeout-ms must be between 1 and 600000") }
+                if let webhook {
+                    guard let u = URL(string: webhook), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), u.host != nil else {
+                        throw ValidationError("--webhook must be an http(s) URL")
+                    }
+                }
+            }
+
+            func run() async throws {
+                let settings = try deployment.load()
+                let path = try settings.requiredLedgerPath(ledger)
+                try InputFile.checkExistingLedger(path)
+                let fileHook = settings.file?.alerts.webhook
+                guard let url = webhook.flatMap(URL.init(string:)) ?? fileHook?.url else {
+                    throw CommandError("no webhook: give --webhook URL or alerts.webhook.url in the configuration file")
+                }
+                var config = WebhookAlertDelivery.Configuration(url: url)
+                if let fileHook {
+                    config.timeout = fileHook.timeout
+                    config.backoffBase = fileHook.backoff
+                    config.backoffMax = fileHook.maxBackoff
+                }
+                if let timeoutMs { config.timeout = .milliseconds(timeoutMs) }
+                let l = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, chainKey: try ledgerChainKey()))
+                var logger = Logger(label: "bats.alerts")
+                logger.logLevel = .notice
+                let delivery = WebhookAlertDelivery(ledger: l, configuration: config, logger: logger)
+                if once {
+                    let pass = try await delivery.deliverDue()
+                    print("delivered \(pass.delivered), still pending \(pass.failed)")
+                    if pass.failed > 0 { throw ExitCode(4) }
+                    return
+                }
+                try await delivery.run()
+            }
+        }
+    }
+}
