@@ -138,7 +138,7 @@ struct CLIBadInputTests {
         #expect(b.day.settled_usd == spent.decimalValue && b.day.reserved_usd == 0 && b.day.critical_settled_usd == 0)
         #expect(b.day.remaining_usd == (try MicroDollars(micros: 500_000).subtracting(spent)).decimalValue)
         let raw = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        #expect(Set(raw.keys) == ["time_zone", "day", "month"])
+        #expect(Set(raw.keys) == ["time_zone", "day", "month", "scopes", "forecast"])
     }
 
     @Test("the replay report is valid JSON when the ledger path holds quotes and backslashes")
