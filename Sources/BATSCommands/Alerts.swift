@@ -32,7 +32,7 @@ extension BATSCommand {
                 let path = try deployment.load().requiredLedgerPath(ledger)
                 try InputFile.checkExistingLedger(path)
                 let l = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration())
-                let alerts = try l.alerts(limit: .max)
+                let alerts = try await l.alerts(limit: .max)
                 if format == .json {
                     let bodies = try alerts.map { try JSONSerialization.jsonObject(with: Data(BudgetAlertPayload.encode($0))) }
                     let data = try JSONSerialization.data(withJSONObject: bodies, options: [.sortedKeys, .prettyPrinted])

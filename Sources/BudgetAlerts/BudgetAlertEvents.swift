@@ -38,8 +38,7 @@ public struct BudgetAlertEvents: AsyncSequence, Sendable {
         public mutating func next() async throws -> BudgetAlert? {
             while buffer.isEmpty {
                 if Task.isCancelled { return nil }
-                let ledger = events.ledger, after = last
-                buffer = try await Task.detached { try ledger.alerts(afterID: after, limit: 100) }.value
+                buffer = try await events.ledger.alerts(afterID: last, limit: 100)
                 if buffer.isEmpty {
                     do { try await events.sleep(events.pollInterval) } catch { return nil }
                 }

@@ -95,8 +95,7 @@ public struct WebhookAlertDelivery: Sendable {
             } catch let e as LedgerError {
                 throw e
             } catch {
-                let (attempts, _) = try ledger.alertAttempts(alert.id)
-                let delay = Self.backoff(attempt: attempts, base: configuration.backoffBase, max: configuration.backoffMax)
+                let delay = Self.backoff(attempt: alert.attempts + 1, base: configuration.backoffBase, max: configuration.backoffMax)
                 let text = Self.describe(error)
                 logger.warning(
                     "budget alert \(alert.id) not delivered to \(Self.redacted(configuration.url)): \(text); next attempt in \(delay)")

@@ -43,12 +43,15 @@ public struct BudgetAlert: Sendable, Hashable, Codable {
     public var firedAt: Date
     /// When a delivery (webhook) succeeded, or `nil` while pending.
     public var deliveredAt: Date?
+    /// Delivery attempts so far.
+    public var attempts: Int = 0
 
     /// Creates an alert.
     public init(
         id: Int64, kind: Kind, scope: String?, period: BudgetAlertThreshold.Period?, windowKey: String?, thresholdPartsPerMillion: Int64?,
-        spent: MicroDollars, limit: MicroDollars?, entryID: Int64?, firedAt: Date, deliveredAt: Date? = nil
+        spent: MicroDollars, limit: MicroDollars?, entryID: Int64?, firedAt: Date, deliveredAt: Date? = nil, attempts: Int = 0
     ) {
+        self.attempts = attempts
         self.id = id
         self.kind = kind
         self.scope = scope

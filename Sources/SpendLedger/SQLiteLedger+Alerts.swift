@@ -16,6 +16,20 @@ extension SQLiteLedger {
         }
     }
 
+    /// ``alerts(afterID:limit:)`` without blocking the caller's thread: the read runs on the ledger's reader queue.
+    /// - Throws: ``LedgerError``.
+    public func alerts(afterID id: Int64 = 0, limit: Int = 1_000) async throws -> [BudgetAlert] {
+        do {
+            return try await writer.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT \(Self.alertColumns) FROM budget_alert WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, Int64(max(0, limit))]
+                ).map(Self.alert)
+            }
+        } catch {
+            throw Self.map(error, path: path)
+        }
+    }
+
     /// Alerts not yet delivered, oldest first.
     /// - Throws: ``LedgerError``.
     public func pendingAlerts(limit: Int = 1_000) throws -> [BudgetAlert] {
@@ -82,7 +96,7 @@ extension SQLiteLedger {
         }
     }
 
-    static let alertColumns = "id, kind, scope, period, window_key, threshold_ppm, spent, limit_micros, entry_id, fired_at, delivered_at"
+    static let alertColumns = "id, kind, scope, period, window_key, threshold_ppm, spent, limit_micros, entry_id, fired_at, delivered_at, attempts"
 
     static func alert(_ r: Row) -> BudgetAlert {
         let scope: String = r[2], period: String = r[3], window: String = r[4], ppm: Int64 = r[5]
@@ -91,6 +105,6 @@ extension SQLiteLedger {
             id: r[0], kind: kind, scope: scope.isEmpty ? nil : scope, period: BudgetAlertThreshold.Period(rawValue: period),
             windowKey: period.isEmpty ? nil : window, thresholdPartsPerMillion: kind == .threshold ? ppm : nil, spent: MicroDollars(micros: r[6]),
             limit: (r[7] as Int64?).map(MicroDollars.init(micros:)), entryID: r[8], firedAt: LedgerStore.date(r[9]),
-            deliveredAt: (r[10] as Int64?).map(LedgerStore.date))
+            deliveredAt: (r[10] as Int64?).map(LedgerStore.date), attempts: r[11])
     }
 }
