@@ -47,14 +47,11 @@ extension BATSCommand {
                 return
             }
             print("window      key          limit        spent     critical     reserved    remaining")
-            for (name, w) in [("today", s.daily), ("this month", s.monthly)] {
-                let f = { (m: MicroDollars?) in (m?.formatted(decimals: 4) ?? "unlimited").leftPad(12) }
-                print("\(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(w.key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(f(w.limit)) \(f(w.settled)) \(f(w.criticalSettled)) \(f(w.reserved)) \(f(w.remaining))")
-            }
-            for sc in s.scopes {
-                for (name, w) in [("today", sc.daily), ("this month", sc.monthly)] {
+            let rows = [("", s.daily, s.monthly)] + s.scopes.map { ("  scope \($0.name)", $0.daily, $0.monthly) }
+            for (suffix, day, month) in rows {
+                for (name, w) in [("today", day), ("this month", month)] {
                     let f = { (m: MicroDollars?) in (m?.formatted(decimals: 4) ?? "unlimited").leftPad(12) }
-                    print("\(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(w.key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(f(w.limit)) \(f(w.settled)) \(f(w.criticalSettled)) \(f(w.reserved)) \(f(w.remaining))  scope \(sc.name)")
+                    print("\(name.padding(toLength: 11, withPad: " ", startingAt: 0)) \(w.key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(f(w.limit)) \(f(w.settled)) \(f(w.criticalSettled)) \(f(w.reserved)) \(f(w.remaining))\(suffix)")
                 }
             }
             print("")

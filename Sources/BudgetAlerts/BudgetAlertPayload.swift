@@ -43,15 +43,6 @@ public enum BudgetAlertPayload {
     /// A stable id for the receiver to drop a repeat: `bats-alert-ID-KIND`.
     public static func eventID(_ a: BudgetAlert) -> String { "bats-alert-\(a.id)-\(a.kind.rawValue)" }
 
-    /// A share in parts per million as a percentage: `50`, `12.5`.
-    static func percent(_ ppm: Int64) -> String {
-        let whole = ppm / 10_000, frac = ppm % 10_000
-        guard frac != 0 else { return String(whole) }
-        var digits = String(String(frac + 10_000).dropFirst())
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return "\(whole).\(digits)"
-    }
-
     /// The body, keys sorted.
     /// - Throws: `EncodingError` (never for a well-formed alert).
     public static func encode(_ a: BudgetAlert) throws -> [UInt8] {
@@ -60,7 +51,7 @@ public enum BudgetAlertPayload {
         let ppm = a.thresholdPartsPerMillion
         let body = Body(
             eventID: eventID(a), id: a.id, kind: a.kind.rawValue, scope: a.scope, period: a.period?.rawValue, window: a.windowKey,
-            thresholdPercent: ppm.map(percent), spentUSD: a.spent.decimalString,
+            thresholdPercent: ppm.map(BudgetAlertThreshold.percentText), spentUSD: a.spent.decimalString,
             limitUSD: a.limit?.decimalString, entryID: a.entryID, firedAt: f.string(from: a.firedAt), summary: a.summary)
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]

@@ -70,8 +70,8 @@ public struct BudgetAlert: Sendable, Hashable, Codable {
         let whereText = (scope.map { "scope \($0)" } ?? "global budget") + (period.map { " \($0.rawValue) \(windowKey ?? "")" } ?? "")
         switch kind {
         case .threshold:
-            let t = BudgetAlertThreshold(period ?? .day, partsPerMillion: thresholdPartsPerMillion ?? 0).description.split(separator: " ").last ?? ""
-            return "budget alert: \(whereText) reached \(t) (\(spent) of \(limit.map { "\($0)" } ?? "unlimited"))"
+            let t = BudgetAlertThreshold.percentText(thresholdPartsPerMillion ?? 0)
+            return "budget alert: \(whereText) reached \(t)% (\(spent) of \(limit.map { "\($0)" } ?? "unlimited"))"
         case .criticalOverLimit:
             return "budget alert: a critical call pushed \(whereText) over its limit (\(spent) of \(limit.map { "\($0)" } ?? "unlimited"))"
         case .overReservation:

@@ -158,9 +158,15 @@ public struct BudgetAlertThreshold: Sendable, Hashable, Codable, Comparable, Cus
     public static func percent(_ p: Int64, of period: Period) -> BudgetAlertThreshold { .init(period, partsPerMillion: p * 10_000) }
 
     /// `day 80%`.
-    public var description: String {
+    public var description: String { "\(period.rawValue) \(Self.percentText(partsPerMillion))%" }
+
+    /// A share in parts per million as a percentage, exactly: `50`, `12.5`.
+    public static func percentText(_ partsPerMillion: Int64) -> String {
         let whole = partsPerMillion / 10_000, frac = partsPerMillion % 10_000
-        return "\(period.rawValue) \(whole)\(frac == 0 ? "" : "." + String(String(frac + 10_000).dropFirst()).replacing(/0+$/, with: ""))%"
+        guard frac != 0 else { return String(whole) }
+        var digits = String(String(frac.magnitude + 10_000).dropFirst())
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(whole).\(digits)"
     }
 
     /// Checks the share.

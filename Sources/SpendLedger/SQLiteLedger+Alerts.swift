@@ -3,20 +3,11 @@ import GRDB
 public import ModelSelection
 
 extension SQLiteLedger {
-    /// Alerts fired after `id`, oldest first (any process's: they are rows of the ledger).
+    /// Alerts fired after `id`, oldest first (any process's: they are rows of the ledger). The read runs on the
+    /// ledger's reader queue, never blocking the caller's thread.
     /// - Parameters:
     ///   - id: Only alerts with a larger id (0: all).
     ///   - limit: At most this many.
-    /// - Throws: ``LedgerError``.
-    public func alerts(afterID id: Int64 = 0, limit: Int = 1_000) throws -> [BudgetAlert] {
-        try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT \(Self.alertColumns) FROM budget_alert WHERE id > ? ORDER BY id LIMIT ?", arguments: [id, Int64(max(0, limit))]
-            ).map(Self.alert)
-        }
-    }
-
-    /// ``alerts(afterID:limit:)`` without blocking the caller's thread: the read runs on the ledger's reader queue.
     /// - Throws: ``LedgerError``.
     public func alerts(afterID id: Int64 = 0, limit: Int = 1_000) async throws -> [BudgetAlert] {
         do {
