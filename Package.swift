@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "BATS", targets: ["BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration", "BudgetAlerts"]),
         .library(name: "Replay", targets: ["Replay"]),
+        .library(name: "BATSServer", targets: ["BATSServer"]),
         .executable(name: "bats", targets: ["bats"]),
     ],
     dependencies: [
@@ -25,6 +26,13 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
         // YAML with a line and column on every node, for configuration errors that name the line (docs/configuration.md).
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        // `bats serve`: the HTTP server, its lifecycle, its metrics, and a back-pressured channel for streamed replies.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", exact: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         // Pure policy: catalog, prices, tiers, budget snapshots, the selector. No I/O, no clock.
@@ -106,11 +114,31 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `bats serve`: the OpenAI-compatible sidecar (Hummingbird), its caller keys, metrics, budget JSON and dashboard.
+        .target(
+            name: "BATSServer",
+            dependencies: [
+                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "BudgetAlerts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The command-line interface (thin): parsing and presentation only.
         .target(
             name: "BATSCommands",
             dependencies: [
-                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration", "BudgetAlerts",
+                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration", "BudgetAlerts", "BATSServer",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -137,7 +165,9 @@ let package = Package(
             name: "BATSTests",
             dependencies: [
                 "BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "Replay",
-                "BATSCommands", "BATSTestSupport", "BATSConfiguration", "BudgetAlerts",
+                "BATSCommands", "BATSTestSupport", "BATSConfiguration", "BudgetAlerts", "BATSServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,6 @@
 public import Gateway
+public import ModelSelection
+import SpendLedger
 import Synchronization
 
 /// The chunks of a routed streaming call, as they arrive; the router reads what passed through to settle the call.
@@ -19,10 +21,35 @@ public struct RoutedStream: AsyncSequence, Sendable {
         let state = Mutex(Progress())
     }
 
+    /// The reservation a stream runs under: known before the first chunk, so a server can send it as headers.
+    public struct Route: Sendable, Hashable {
+        /// The request id shared by every attempt.
+        public var requestID: String
+        /// The model that is streaming.
+        public var model: ModelID
+        /// The tier the call runs at.
+        public var tier: Complexity
+        /// Why that model.
+        public var reason: SelectionReason
+        /// The reserved estimate.
+        public var estimate: MicroDollars
+        /// Which reservation of the call this is (1 for the first; more after provider failures).
+        public var attempt: Int
+        /// The budget scopes the call counts in, by name.
+        public var scopes: [String]
+        /// For a downgrade for budget: the window that had too little room for a better model.
+        public var boundBy: BudgetSnapshot.Binding?
+    }
+
     private let base: ChatCompletionStream
     private let tracker = Tracker()
+    /// The reservation this stream runs under.
+    public let route: Route
 
-    init(_ base: ChatCompletionStream) { self.base = base }
+    init(_ base: ChatCompletionStream, route: Route) {
+        self.base = base
+        self.route = route
+    }
 
     var progress: Progress { tracker.state.withLock { $0 } }
 

@@ -7,6 +7,10 @@ public struct RoutedTask: Sendable {
     public var kind: String?
     /// The tier, when the caller names it directly (it wins over ``kind``).
     public var complexity: Complexity?
+    /// The one chat model to use, by canonical or gateway id (a fixed-model call under the budget: refused when it does
+    /// not fit, never swapped for another model); `nil` to route down the tier's chain. A critical task may only name
+    /// the pinned model.
+    public var model: String?
     /// The chat request; its `model` and `max_tokens` are set by the router.
     public var request: ChatRequest
     /// Prompt tokens, when the caller has counted them; otherwise estimated from the messages.
@@ -23,8 +27,9 @@ public struct RoutedTask: Sendable {
     /// Creates a task.
     public init(
         kind: String? = nil, complexity: Complexity? = nil, request: ChatRequest, inputTokens: Int? = nil, maxOutputTokens: Int? = nil,
-        tags: [String: String] = [:], requestID: String? = nil, callerKey: String? = nil
+        tags: [String: String] = [:], requestID: String? = nil, callerKey: String? = nil, model: String? = nil
     ) {
+        self.model = model
         self.callerKey = callerKey
         self.kind = kind
         self.complexity = complexity

@@ -25,6 +25,7 @@ extension Router {
     ///   - tier: The tier (``ModelSelection/Complexity/simple`` when neither it nor `kind` is given).
     ///   - tags: Tags recorded in the ledger (agent, symbol, …).
     ///   - requestID: The request id for the ledger and the `X-Request-ID` header; a random one when `nil`.
+    ///   - callerKey: The name of the caller key the call came with (never its secret), for scopes on a key.
     ///   - logger: Where to log decisions (debug); `nil` is silent.
     /// - Returns: The vectors and the decision record.
     /// - Throws: ``RoutingError``: `unsupportedEndpoint` (the gateway is not an `EmbeddingsGateway`), `invalidTask`
@@ -34,14 +35,14 @@ extension Router {
     ///   ``RoutingError/gatewayError``); ``SpendLedger/LedgerError``; or `CancellationError` (after releasing).
     public func embed(
         _ request: EmbeddingsRequest, kind: String? = nil, tier: Complexity? = nil, tags: [String: String] = [:],
-        requestID: String? = nil, logger: Logger? = nil
+        requestID: String? = nil, callerKey: String? = nil, logger: Logger? = nil
     ) async throws -> RoutedEmbeddings {
         let texts = request.input.texts
         let estimate = configuration.estimator.estimate(utf8Bytes: texts.reduce(0) { $0 + $1.utf8.count }, messages: texts.count)
         let route = try prepareFixed(
             .embedding, requestModel: request.model, kind: kind, tier: tier, requestID: requestID, inputTokens: estimate, images: 0)
         guard let endpoint = gateway as? any EmbeddingsGateway else { throw route.unsupported("embeddings") }
-        let (response, record) = try await routeFixed(route, tags: tags, logger: logger) { gatewayModel, options in
+        let (response, record) = try await routeFixed(route, tags: tags, callerKey: callerKey, logger: logger) { gatewayModel, options in
             var r = request
             r.model = gatewayModel
             return try await endpoint.embeddings(r, options: options, logger: logger)
@@ -73,6 +74,7 @@ extension Router {
     ///   - tier: The tier (``ModelSelection/Complexity/simple`` when neither it nor `kind` is given).
     ///   - tags: Tags recorded in the ledger.
     ///   - requestID: The request id for the ledger and the `X-Request-ID` header; a random one when `nil`.
+    ///   - callerKey: The name of the caller key the call came with (never its secret), for scopes on a key.
     ///   - logger: Where to log decisions (debug); `nil` is silent.
     /// - Returns: The images and the decision record.
     /// - Throws: ``RoutingError``: `unsupportedEndpoint` (the gateway is not an `ImageGateway`), `invalidTask`,
@@ -80,12 +82,12 @@ extension Router {
     ///   `CancellationError` (after releasing).
     public func generateImages(
         _ request: ImageGenerationRequest, kind: String? = nil, tier: Complexity? = nil, tags: [String: String] = [:],
-        requestID: String? = nil, logger: Logger? = nil
+        requestID: String? = nil, callerKey: String? = nil, logger: Logger? = nil
     ) async throws -> RoutedImages {
         let route = try prepareFixed(
             .image, requestModel: request.model, kind: kind, tier: tier, requestID: requestID, inputTokens: 0, images: max(1, request.n ?? 1))
         guard let endpoint = gateway as? any ImageGateway else { throw route.unsupported("image generation") }
-        let (response, record) = try await routeFixed(route, tags: tags, logger: logger) { gatewayModel, options in
+        let (response, record) = try await routeFixed(route, tags: tags, callerKey: callerKey, logger: logger) { gatewayModel, options in
             var r = request
             r.model = gatewayModel
             return try await endpoint.generateImages(r, options: options, logger: logger)
@@ -162,13 +164,13 @@ extension Router {
     ///
     /// `settle` reads a reply's usage: prompt tokens (`nil` when none were reported), images, and its problems.
     private func routeFixed<Response: Sendable>(
-        _ route: FixedRoute, tags: [String: String], logger: Logger?,
+        _ route: FixedRoute, tags: [String: String], callerKey: String?, logger: Logger?,
         send: (_ gatewayModel: String, _ options: GatewayRequestOptions) async throws -> Response,
         settle: (Response) -> (inputTokens: Int?, images: Int, problems: [String])
     ) async throws -> (Response, RouteRecord) {
         var machine = RoutingStateMachine(
             selector: selector, plan: .fixed(route.call), requestID: route.requestID, taskKind: route.taskKind, tags: tags,
-            tierByRule: route.tierByRule, configuration: policy)
+            tierByRule: route.tierByRule, callerKey: callerKey, configuration: policy)
         var response: Response?
         let record = try await drive(&machine, logger: logger) { _, machine in
             do {

@@ -10,8 +10,8 @@ public import SpendLedger
 ///   failure the reservation is released and the next model is tried.
 /// - Critical calls always get the pinned model (Opus), are never refused for budget and never downgraded:
 ///   a provider failure retries the same model up to ``Configuration/criticalAttempts`` times.
-/// - Embeddings and image generation (``embed(_:kind:tier:tags:requestID:logger:)``,
-///   ``generateImages(_:kind:tier:tags:requestID:logger:)``) go through the same budget with one fixed model each:
+/// - Embeddings and image generation (``embed(_:kind:tier:tags:requestID:callerKey:logger:)``,
+///   ``generateImages(_:kind:tier:tags:requestID:callerKey:logger:)``) go through the same budget with one fixed model each:
 ///   priced, reserved, sent, settled; refused when they do not fit, never moved to another model.
 /// - Every reservation ends settled or released: on success, on failure, and when the caller's task is cancelled.
 public struct Router: Sendable {
@@ -72,6 +72,16 @@ public struct Router: Sendable {
         self.now = now
     }
 
+    /// The same router over another ledger (a wrapper that meters or journals the one it holds).
+    /// - Parameter ledger: The ledger.
+    /// - Returns: A router with the same selector, gateway, configuration and clock.
+    public func replacingLedger(_ ledger: any BudgetLedger) -> Router {
+        Router(selector: selector, ledger: ledger, gateway: gateway, configuration: configuration, now: now)
+    }
+
+    /// The router's clock.
+    public var currentDate: Date { now() }
+
     // MARK: - Complete
 
     /// Routes one chat call and returns the reply with its decision record.
@@ -125,7 +135,12 @@ public struct Router: Sendable {
             } catch {
                 return machine.failed(error)
             }
-            let routed = RoutedStream(chunks)
+            let sel = reservation.selection
+            let routed = RoutedStream(
+                chunks,
+                route: .init(
+                    requestID: call.requestID, model: reservation.model, tier: sel.tier, reason: sel.reason, estimate: sel.estimate,
+                    attempt: machine.attemptNumber, scopes: reservation.scopes, boundBy: sel.boundBy))
             do { result = .success(try await body(routed)) } catch { result = .failure(error) }
             let progress = routed.progress
             return machine.answered(
@@ -161,6 +176,22 @@ public struct Router: Sendable {
         } else {
             throw RoutingError(kind: .invalidTask, requestID: requestID, attempts: [], detail: "a task needs a kind or a complexity tier")
         }
+        var fixed: ModelID?
+        if let name = task.model {
+            let catalog = selector.catalog
+            guard let m = catalog.model(ModelID(name)) ?? catalog.model(gatewayID: name), m.kind == .chat else {
+                let known = catalog.models.filter { $0.kind == .chat }.map(\.id.rawValue).joined(separator: ", ")
+                throw RoutingError(
+                    kind: .invalidTask, requestID: requestID, tier: tier, attempts: [],
+                    detail: "the catalog has no chat model '\(name)' to price (chat models: \(known))")
+            }
+            if tier == .critical, m.id != selector.criticalModel {
+                throw RoutingError(
+                    kind: .invalidTask, requestID: requestID, tier: tier, attempts: [],
+                    detail: "critical calls are pinned to \(selector.criticalModel); '\(name)' cannot serve one")
+            }
+            fixed = m.id
+        }
         let r = task.request
         var required: ModelInfo.Capabilities = []
         if !(r.tools ?? []).isEmpty { required.insert(.tools) }
@@ -170,7 +201,7 @@ public struct Router: Sendable {
         let input = max(task.inputTokens ?? 0, bound)
         let profile = TaskProfile(
             kind: task.kind, complexity: tier, inputTokens: input, maxOutputTokens: task.maxOutputTokens ?? r.maxTokens ?? 0,
-            requiredCapabilities: required)
+            requiredCapabilities: required, model: fixed)
         return Call(task: task, requestID: requestID, profile: profile, tierByRule: byRule)
     }
 

@@ -125,6 +125,12 @@ public struct ModelSelector: Sendable {
         tier == .critical ? [criticalModel] : configuration.chains[tier]!
     }
 
+    /// The models a task tries, in order: the one model it names, or its tier's chain.
+    public func chain(for task: TaskProfile) -> [ModelID] {
+        if let m = task.model { return [m] }
+        return chain(for: task.complexity)
+    }
+
     /// Resolves a task kind to its tier.
     /// - Parameter kind: The task kind (`execute_trade`).
     /// - Returns: The tier, flagged when the unknown-task rule supplied it.
@@ -157,7 +163,10 @@ public struct ModelSelector: Sendable {
     ///
     /// A critical task always gets the pinned model, with no budget check (the flags say whether it exceeds a window).
     /// Any other task gets the first model of its chain, not excluded and suitable, whose estimate fits what is
-    /// available in both the daily and the monthly window; if none fits, the selection is a refusal.
+    /// available in both the daily and the monthly window; if none fits, the selection is a refusal. A task that names
+    /// its model (``TaskProfile/model``) has that model as its whole chain (reason ``SelectionReason/fixedModel``, no
+    /// downgrade threshold): it is refused rather than moved to another model; a named model that is not a chat model
+    /// of the catalog is skipped as unsuitable. A critical task always gets the pinned model, whatever it names.
     ///
     /// It never traps. A candidate whose estimate cannot be computed (``MoneyError``: absurd or negative token counts)
     /// is skipped as ``Selection/Skip/unpriceable``; when no candidate is left, the refusal carries the error in
@@ -191,15 +200,18 @@ public struct ModelSelector: Sendable {
         let monthly = budget.monthly.available(reservePartsPerMillion: share)
         // The tightest window of all (global and the call's scopes): a candidate fits when it fits this one.
         let binding = budget.binding(reservePartsPerMillion: share)
-        let chain = self.chain(for: task.complexity)
-        let start = thresholdStart(budget: budget, chainLength: chain.count)
+        let chain = self.chain(for: task)
+        let start = task.model == nil ? thresholdStart(budget: budget, chainLength: chain.count) : 0
 
         var candidates: [Selection.Candidate] = []
         candidates.reserveCapacity(chain.count)
         var cheapest: (ModelID, MicroDollars)?
         var priceOverflow: MoneyError?
         for (n, id) in chain.enumerated() {
-            let m = catalog.model(id)!
+            guard let m = catalog.model(id), m.kind == .chat else {
+                candidates.append(.init(model: id, estimate: .max, skipped: .unsuitable))
+                continue
+            }
             let priced = Result { () throws(MoneyError) in try self.estimate(task, on: m) }
             let estimate = (try? priced.get()) ?? .max
             let skip: Selection.Skip?
@@ -228,6 +240,8 @@ public struct ModelSelector: Sendable {
                 reason = .downgradedForBudget
             } else if skips.contains(.providerFailure) {
                 reason = .downgradedForProviderFailure
+            } else if task.model != nil {
+                reason = .fixedModel
             } else {
                 reason = .preferred
             }

@@ -10,12 +10,16 @@ public struct TaskProfile: Sendable, Hashable {
     public var maxOutputTokens: Int
     /// Capabilities every candidate model must have (for example tools or vision).
     public var requiredCapabilities: ModelInfo.Capabilities
+    /// The one chat model the caller named (a fixed-model call): the chain is this model alone, never swapped for
+    /// another; `nil` to route down the tier's chain. For a critical call it must be the pinned model.
+    public var model: ModelID?
 
     /// Creates a profile.
     public init(
         kind: String? = nil, complexity: Complexity, inputTokens: Int, maxOutputTokens: Int,
-        requiredCapabilities: ModelInfo.Capabilities = []
+        requiredCapabilities: ModelInfo.Capabilities = [], model: ModelID? = nil
     ) {
+        self.model = model
         self.kind = kind
         self.complexity = complexity
         self.inputTokens = inputTokens

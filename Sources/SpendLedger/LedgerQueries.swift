@@ -151,6 +151,24 @@ extension SQLiteLedger {
         }
     }
 
+    /// The most recent refusals and downgrades (for budget or after a provider failure), newest first, at most `limit`:
+    /// what a dashboard shows as recent decisions.
+    /// - Throws: ``LedgerError``.
+    public func recentDecisions(limit: Int = 50) throws -> [LedgerEntry] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(LedgerQueries.entryColumns) FROM entry WHERE status = ? OR reason IN (?, ?) ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [
+                    EntryStatus.refused.rawValue, SelectionReason.downgradedForBudget.rawValue,
+                    SelectionReason.downgradedForProviderFailure.rawValue, Int64(max(0, min(limit, 10_000))),
+                ]
+            ).map(LedgerQueries.entry)
+        }
+    }
+
     /// The stored totals of every window, days then months, in key order.
     /// - Throws: ``LedgerError``.
     public func windowTotals() throws -> [WindowTotals] {

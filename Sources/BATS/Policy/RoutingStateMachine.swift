@@ -225,7 +225,7 @@ public struct RoutingStateMachine: Sendable {
 
     private mutating func nextReservation() -> Action {
         if case .chat(let profile) = plan, profile.complexity != .critical,
-            selector.chain(for: profile.complexity).allSatisfy(excluded.contains)
+            selector.chain(for: profile).allSatisfy(excluded.contains)
         {
             state = .done
             return .fail(error(.allProvidersFailed, detail: "every model of the tier's chain failed at the provider"))

@@ -41,6 +41,8 @@ public final class LoopbackGatewayServer: Sendable {
     struct State: Sendable {
         var queue: [(path: String?, response: ScriptedResponse)] = []
         var fallbacks: [(path: String?, response: ScriptedResponse)] = []
+        var responder: (@Sendable (RecordedRequest) -> ScriptedResponse?)?
+        var keepsRequests = true
         var requests: [RecordedRequest] = []
         var children: [ObjectIdentifier: any Channel] = [:]
         var opened = 0
@@ -133,6 +135,18 @@ public final class LoopbackGatewayServer: Sendable {
         state.withLock { $0.fallbacks.insert((path, response), at: 0) }
     }
 
+    /// Sets a function that answers requests from their content (before the queue and the fallbacks; `nil` from it
+    /// falls through to them), such as ``OpenAIMock/responder``.
+    /// - Parameters:
+    ///   - responder: The function.
+    ///   - keepingRequests: Whether ``requests`` keeps every request (off for long load tests).
+    public func setResponder(keepingRequests: Bool = true, _ responder: @escaping @Sendable (RecordedRequest) -> ScriptedResponse?) {
+        state.withLock {
+            $0.responder = responder
+            $0.keepsRequests = keepingRequests
+        }
+    }
+
     /// Every request received, in order.
     public var requests: [RecordedRequest] { state.withLock { $0.requests } }
     /// How many connections were accepted.
@@ -157,8 +171,12 @@ public final class LoopbackGatewayServer: Sendable {
     }
 
     func respond(to request: RecordedRequest) -> ScriptedResponse {
-        state.withLock { s in
-            s.requests.append(request)
+        let responder = state.withLock { s in
+            if s.keepsRequests { s.requests.append(request) }
+            return s.responder
+        }
+        if let r = responder?(request) { return r }
+        return state.withLock { s in
             let path = request.path.split(separator: "?").first.map(String.init) ?? request.path
             if let i = s.queue.firstIndex(where: { $0.path.map { path.hasSuffix($0) } ?? true }) {
                 return s.queue.remove(at: i).response

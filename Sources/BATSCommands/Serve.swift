@@ -1,0 +1,106 @@
+import ArgumentParser
+import BATS
+import BATSServer
+import BudgetAlerts
+import Foundation
+import GatewayHTTP
+import Logging
+import ModelSelection
+import ServiceLifecycle
+import SpendLedger
+
+extension BATSCommand {
+    /// `bats serve`: the OpenAI-compatible budget sidecar.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the OpenAI API on this machine, routing every call through the budget (see docs/serve.md).",
+            discussion: """
+                Point an OpenAI SDK's base URL at the printed URL + /v1. The upstream is configured as for `bats complete`: the \
+                configuration file's gateway.base_url, else LLM_GATEWAY_BASE_URL or TARS_API_BASE, else TARS; its key from the \
+                environment only. Without caller keys the server binds to loopback only. SIGTERM or SIGINT stops it gracefully.
+                """)
+
+        @Option(help: "The ledger file (default: the configuration file's ledger.path, else ./bats-ledger.sqlite).")
+        var ledger: String?
+
+        @OptionGroup var budget: BudgetOptions
+
+        @OptionGroup var deployment: ConfigOptions
+
+        @Option(help: "The address to bind (default: the configuration file's server.host, else 127.0.0.1).")
+        var host: String?
+
+        @Option(help: "The port (default: the configuration file's server.port, else 8080; 0 for a free one).")
+        var port: Int?
+
+        @Option(help: "A price catalog JSON file to use instead of the configuration file's or the bundled one.")
+        var prices: String?
+
+        @Option(help: "Seconds one upstream call may take, retries included.")
+        var timeout: Int = 120
+
+        @Option(help: "Seconds calls in flight may run after SIGTERM or SIGINT before they are cancelled.")
+        var shutdownGrace: Int?
+
+        @Option(help: "The largest request body accepted, in bytes.")
+        var maxBodyBytes: Int?
+
+        @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+        var logLevel: String = "notice"
+
+        func validate() throws {
+            if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+            guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 1 and 86400 seconds") }
+            if let shutdownGrace, !(0...3_600).contains(shutdownGrace) { throw ValidationError("--shutdown-grace must be between 0 and 3600 seconds") }
+            if let maxBodyBytes, !(1_024...(64 << 20)).contains(maxBodyBytes) {
+                throw ValidationError("--max-body-bytes must be between 1024 and 67108864")
+            }
+            if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        }
+
+        func run() async throws {
+            let settings = try deployment.load()
+            let path = settings.ledgerPath(ledger) ?? "bats-ledger.sqlite"
+            try InputFile.checkWritableLedger(path)
+            let selector = try settings.selector(prices: prices)
+            let keys = try ServeKeys.load(settings: settings)
+            var ledgerConfig = try budget.ledgerConfiguration(forLedger: path, file: settings.file)
+            ledgerConfig.limits = try keys.limits(ledgerConfig.limits, forLedger: path)
+            let store = try SQLiteLedger(path: path, configuration: ledgerConfig)
+            var logger = Logger(label: "bats.serve")
+            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+            var config = BATSServer.Configuration(host: host ?? "127.0.0.1", port: port ?? 8080, authenticator: keys.authenticator)
+            if let b = maxBodyBytes { config.maxBodyBytes = b }
+            if let g = shutdownGrace.map({ Duration.seconds($0) }) { config.shutdownGrace = g }
+            var services: [any Service] = []
+            if let hook = settings.file?.alerts.webhook {
+                var c = WebhookAlertDelivery.Configuration(url: hook.url)
+                c.timeout = hook.timeout
+                c.backoffBase = hook.backoff
+                c.backoffMax = hook.maxBackoff
+                services.append(AlertDeliveryService(delivery: WebhookAlertDelivery(ledger: store, configuration: c, logger: logger)))
+            }
+            let gateway = settings.gateway()
+            let ledgerPath = path
+            try await withGatewayClient(configuration: gateway, logger: logger) { client in
+                let router = Router(selector: selector, ledger: store, gateway: client, configuration: .init(requestTimeout: .seconds(timeout)))
+                let s = try BATSServer(router: router, reports: store, configuration: config, logger: logger)
+                try await s.run(services: services) { url in
+                    let keyNote = keys.count == 0 ? "no caller keys (loopback only)" : "\(keys.count) caller key(s)"
+                    FileHandle.standardOutput.write(Data("bats serve: listening on \(url) (ledger \(ledgerPath), \(keyNote))\n".utf8))
+                }
+                let open = s.metrics.openReservations
+                FileHandle.standardError.write(Data("bats serve: stopped; \(open) reservation(s) left open by this server\n".utf8))
+            }
+        }
+    }
+}
+
+/// Alert delivery as a service beside the server: it stops with the server.
+struct AlertDeliveryService: Service {
+    let delivery: WebhookAlertDelivery
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await delivery.run() }
+    }
+}

@@ -1,0 +1,140 @@
+import BATS
+import Foundation
+import Gateway
+import HTTPTypes
+import Hummingbird
+import ModelSelection
+import NIOCore
+import SpendLedger
+
+extension ServerHandlers {
+    /// `POST /v1/chat/completions`: JSON or SSE, through the router.
+    func chat(_ request: Request, _ context: ServerRequestContext, _ requestID: String) async throws -> Response {
+        let caller = try authenticate(request)
+        let bytes = try await body(request)
+        let parsed = try RequestJSON.decode(ChatCompletionBody.self, from: bytes)
+        let task = try routedTask(
+            model: parsed.model, request: parsed.request, maxTokens: parsed.maxTokens, headers: request.headers, caller: caller, requestID: requestID)
+        if parsed.stream { return try await streamChat(task, includeUsage: parsed.includeUsage) }
+        let routed: RoutedResponse
+        do {
+            routed = try await router.complete(task, logger: logger)
+        } catch {
+            noteRefusal(error)
+            throw error
+        }
+        server.metrics.routed(routed.record)
+        var headers = await batsHeaders(routed.record)
+        headers[ServerHeaders.cost] = routed.record.cost.decimalValue.description
+        let now = Int(router.currentDate.timeIntervalSince1970)
+        return Self.json(WireJSON.encode(WireEncoding.Completion(r: routed.response, now: now)), headers: headers)
+    }
+
+    /// The routed task of a request: its routing name, tags (the key's win over the header's), key and request id.
+    func routedTask(
+        model: String, request: ChatRequest, maxTokens: Int?, headers: HTTPFields, caller: Caller?, requestID: String
+    ) throws(OpenAIError) -> RoutedTask {
+        let name = try RoutingName(
+            model: model, taskHeader: headers[ServerHeaders.task], tierHeader: headers[ServerHeaders.tierRequest], selector: selector)
+        return RoutedTask(
+            kind: name.kind, complexity: name.tier, request: request, maxOutputTokens: maxTokens,
+            tags: try tags(headers: headers, caller: caller), requestID: requestID, callerKey: caller?.name, model: name.model)
+    }
+
+    func tags(headers: HTTPFields, caller: Caller?) throws(OpenAIError) -> [String: String] {
+        var tags = try Caller.tags(header: headers[ServerHeaders.tags])
+        for (k, v) in caller?.tags ?? [:] { tags[k] = v }
+        return tags
+    }
+
+    /// Counts a budget refusal in the metrics.
+    func noteRefusal(_ error: any Error) {
+        if let e = error as? RoutingError, e.kind == .budgetExhausted { server.metrics.refused(tier: e.tier, binding: e.refusal?.binding) }
+    }
+
+    /// `x-bats-*` headers of a finished call (the cost header is the caller's: streamed replies carry it in a comment).
+    func batsHeaders(_ r: RouteRecord) async -> HTTPFields {
+        var h = await batsHeaders(requestID: r.requestID, model: r.model, tier: r.tier, reason: r.reason, scopes: r.scopes)
+        let failed = r.attempts.filter { $0.error != nil }.map(\.model.rawValue)
+        if !failed.isEmpty { h[ServerHeaders.fellBackFrom] = failed.joined(separator: ",") }
+        return h
+    }
+
+    /// `x-bats-*` headers of a call's route, with today's remaining budget.
+    func batsHeaders(requestID: String, model: ModelID, tier: Complexity, reason: SelectionReason, scopes: [String]) async -> HTTPFields {
+        var h = HTTPFields()
+        h[ServerHeaders.requestID] = requestID
+        h[ServerHeaders.model] = model.rawValue
+        h[ServerHeaders.tier] = tier.rawValue
+        h[ServerHeaders.reason] = reason.rawValue
+        if !scopes.isEmpty { h[ServerHeaders.scopes] = scopes.joined(separator: ",") }
+        if let remaining = await remainingDaily() { h[ServerHeaders.remainingDaily] = remaining.decimalValue.description }
+        return h
+    }
+
+    /// What is left of today's global budget for non-critical calls; `nil` when unlimited or unreadable.
+    func remainingDaily() async -> MicroDollars? {
+        guard let s = try? await router.ledger.snapshot(at: router.currentDate) else { return nil }
+        return s.daily.available(reservePartsPerMillion: selector.configuration.criticalReservePartsPerMillion)
+    }
+}
+
+// MARK: - Streaming
+
+extension ServerHandlers {
+    /// A streamed reply: the head once the upstream stream opened (429 or an error reply if it never did), then each
+    /// chunk as an SSE frame, `data: [DONE]`, and a final comment line with the cost.
+    func streamChat(_ task: RoutedTask, includeUsage: Bool) async throws -> Response {
+        let relay = StreamRelay.start(router: router, task: task, logger: logger, registry: server.streams)
+        let route: RoutedStream.Route
+        switch await relay.head() {
+        case .success(let r): route = r
+        case .failure(let error):
+            noteRefusal(error)
+            throw error
+        }
+        var headers = await batsHeaders(requestID: route.requestID, model: route.model, tier: route.tier, reason: route.reason, scopes: route.scopes)
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let handle = StreamRelay.Handle(relay)
+        let metrics = server.metrics
+        let created = Int(router.currentDate.timeIntervalSince1970)
+        let handlers = self
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                handle.begin()
+                do {
+                    for await event in handle.relay.events {
+                        switch event {
+                        case .chunk(let c):
+                            guard let out = Self.forward(c, includeUsage: includeUsage) else { continue }
+                            try await writer.write(ByteBuffer(bytes: WireEncoding.chunkFrame(out, created: created)))
+                        case .end(let record):
+                            metrics.routed(record)
+                            let tail = "data: [DONE]\n\n: bats cost_usd=\(record.cost.decimalValue) model=\(record.model) tier=\(record.tier) "
+                                + "reason=\(record.reason) request_id=\(record.requestID)\(record.usageEstimated ? " usage=estimated" : "")\n\n"
+                            try await writer.write(ByteBuffer(string: tail))
+                        case .failed(let error):
+                            try await writer.write(ByteBuffer(bytes: handlers.openAIError(error).sseFrame))
+                        }
+                    }
+                    try await writer.finish(nil)
+                } catch {
+                    // The client went away: stop the upstream; the router settles what was received.
+                    handle.relay.cancel()
+                    await handle.relay.wait()
+                    throw error
+                }
+            })
+    }
+
+    /// A chunk as the client asked for it: the usage-only chunk and usage fields only with `include_usage`.
+    static func forward(_ c: ChatCompletionChunk, includeUsage: Bool) -> ChatCompletionChunk? {
+        if includeUsage || c.usage == nil { return c }
+        if c.choices.isEmpty { return nil }
+        var x = c
+        x.usage = nil
+        return x
+    }
+}

@@ -1,0 +1,104 @@
+import AsyncHTTPClient
+import BATS
+import BATSServer
+import BATSTestSupport
+import Foundation
+import GatewayHTTP
+import Logging
+import ModelSelection
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import SpendLedger
+import Testing
+
+/// A `bats serve` in this process for a test: a loopback OpenAI-format upstream (``OpenAIMock``), an on-disk ledger,
+/// the server on a free loopback port, and an HTTP client.
+struct ServerHarness: Sendable {
+    let upstream: LoopbackGatewayServer
+    let mock: OpenAIMock
+    let ledger: SQLiteLedger
+    let ledgerPath: String
+    let server: BATSServer
+    /// `http://127.0.0.1:PORT`.
+    let baseURL: String
+    let logs: LogRecorder
+
+    /// The upstream key the server holds; it must never reach a client, a log or the ledger.
+    static let upstreamKey = "sk-upstream-SECRET-0123456789abcdef"
+
+    static func with<R: Sendable>(
+        limits: BudgetLimits = .unlimited, mock options: OpenAIMock.Options = .init(), authenticator: CallerAuthenticator? = nil,
+        configure: (inout BATSServer.Configuration) -> Void = { _ in },
+        _ body: (ServerHarness) async throws -> R
+    ) async throws -> R {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bats-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("ledger.sqlite").path
+        let ledger = try SQLiteLedger(path: path, configuration: .init(limits: limits))
+        let logs = LogRecorder()
+        return try await LoopbackGatewayServer.withServer { upstream in
+            let mock = OpenAIMock(options: options)
+            upstream.setResponder(mock.responder)
+            var gc = GatewayClient.Configuration(baseURL: upstream.baseURL, apiKey: upstreamKey)
+            gc.retryPolicy = RetryPolicy(maxAttempts: 1, initialBackoff: .zero, maxBackoff: .zero)
+            gc.connectTimeout = .seconds(2)
+            return try await withGatewayClient(configuration: gc) { client in
+                let router = BATS.Router(
+                    selector: try ModelSelector(catalog: .bundled()), ledger: ledger, gateway: client, configuration: .init(requestTimeout: .seconds(30)))
+                var config = BATSServer.Configuration(port: 0, shutdownGrace: .seconds(5), authenticator: authenticator)
+                configure(&config)
+                let server = try BATSServer(router: router, reports: ledger, configuration: config, logger: logs.logger(label: "bats.serve", level: .info))
+                let ready = AsyncStream<String>.makeStream()
+                let group = server.serviceGroup(onReady: { url in ready.continuation.yield(url) })
+                let running = Task { try await group.run() }
+                var it = ready.stream.makeAsyncIterator()
+                guard let url = await it.next() else { throw ServerError("the server did not start") }
+                let h = ServerHarness(upstream: upstream, mock: mock, ledger: ledger, ledgerPath: path, server: server, baseURL: url, logs: logs)
+                do {
+                    let r = try await body(h)
+                    await group.triggerGracefulShutdown()
+                    try await running.value
+                    await server.drain()
+                    return r
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    _ = try? await running.value
+                    await server.drain()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// One HTTP exchange with the server.
+    struct Reply: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: String
+        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] }
+        var error: [String: Any]? { json?["error"] as? [String: Any] }
+        func header(_ name: String) -> String? { headers.first(name: name) }
+    }
+
+    func send(_ method: HTTPMethod = .POST, _ path: String, body: String? = nil, headers: [(String, String)] = []) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
+    }
+
+    func chat(model: String = "bats/simple", _ extra: String = "", headers: [(String, String)] = []) async throws -> Reply {
+        try await send(.POST, "/v1/chat/completions", body: #"{"model":"\#(model)","messages":[{"role":"user","content":"Quote AAPL"}]\#(extra)}"#, headers: headers)
+    }
+
+    /// Reservations still open in the ledger.
+    func openReservations() throws -> Int { try ledger.entries(status: .reserved).count }
+}
