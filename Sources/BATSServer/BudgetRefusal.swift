@@ -1,6 +1,7 @@
 import BATS
 import Foundation
 import Gateway
+import HTTPTypes
 import ModelSelection
 import SpendLedger
 
@@ -48,6 +49,8 @@ enum BudgetRefusal {
         o.fields["tier"] = e.tier.map { .string($0.rawValue) } ?? .null
         o.fields["retry_after_seconds"] = .integer(Int64(retry))
         o.headers[.retryAfter] = "\(retry)"
+        // The official SDKs honour this: a refusal is not retried after a short backoff (it holds until the window ends).
+        o.headers[HTTPField.Name("x-should-retry")!] = "false"
         return o
     }
 
