@@ -111,6 +111,8 @@ let package = Package(
             dependencies: [
                 "ModelSelection", "SpendLedger", "GatewayHTTP",
                 .product(name: "Yams", package: "Yams"),
+                // SHA-256 of caller keys' secrets (the keys file stores only the digest).
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -36,7 +36,17 @@ extension BATSCommand {
                     printError("\(n) problem\(n == 1 ? "" : "s") in \(path)" + (origin == "--config" ? "" : " (named by \(origin))"))
                     throw ExitCode.failure
                 }
-                print(ConfigSummary.lines(config, environment: environment).joined(separator: "\n"))
+                // The caller keys file is read too, when it exists (bats keys add creates it).
+                var keyCount: Int?
+                if let keysFile = config.server.keysFile, InputFile.kind(of: keysFile) != .missing {
+                    do { keyCount = try config.server.callerKeys().keys.count } catch {
+                        for e in error.errors { printError(e.description) }
+                        let n = error.errors.count
+                        printError("\(n) problem\(n == 1 ? "" : "s") in the caller keys of \(path)")
+                        throw ExitCode.failure
+                    }
+                }
+                print(ConfigSummary.lines(config, environment: environment, callerKeys: keyCount).joined(separator: "\n"))
             }
         }
     }
@@ -45,7 +55,8 @@ extension BATSCommand {
 /// The few lines `bats config check` prints for a valid file.
 enum ConfigSummary {
     /// `ok: FILE`, then one line a section.
-    static func lines(_ c: DeploymentConfiguration, environment: [String: String]) -> [String] {
+    /// - Parameter callerKeys: How many caller keys the server accepts, when they were read.
+    static func lines(_ c: DeploymentConfiguration, environment: [String: String], callerKeys: Int? = nil) -> [String] {
         func money(_ m: MicroDollars?) -> String { m?.formatted() ?? "unlimited" }
         var out = ["ok: \(c.source)"]
         let chat = c.catalog.models.filter { $0.kind == .chat }.count
@@ -76,6 +87,18 @@ enum ConfigSummary {
         }
         out.append("  gateway: \(g.baseURL ?? "default (LLM_GATEWAY_BASE_URL, TARS_API_BASE or TARS)"), \(key)")
         out.append("  ledger: \(c.ledger.path ?? "not set")")
+        out.append(serverLine(c.server, callerKeys: callerKeys))
         return out
+    }
+
+    /// `  server: HOST:PORT, N caller keys (M inline, keys file PATH)`.
+    static func serverLine(_ s: DeploymentConfiguration.Server, callerKeys: Int?) -> String {
+        typealias S = DeploymentConfiguration.Server
+        let host = s.host ?? S.defaultHost
+        let address = host.contains(":") ? "[\(host)]:\(s.port ?? S.defaultPort)" : "\(host):\(s.port ?? S.defaultPort)"
+        var keys = "\(s.keys.count) inline"
+        if let file = s.keysFile { keys += callerKeys == nil ? ", keys file \(file) (not created yet: bats keys add)" : ", keys file \(file)" }
+        let count = callerKeys ?? s.keys.count
+        return "  server: \(address), \(count) caller key\(count == 1 ? "" : "s") (\(keys))"
     }
 }

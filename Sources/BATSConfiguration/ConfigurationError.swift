@@ -13,6 +13,7 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
         case invalidValue
         case unknownModel
         case inlineSecret
+        case unwritable
     }
 
     private let code: Code
@@ -77,6 +78,11 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
         .init(.inlineSecret, file: file, line: line, column: column, key: key, message: message)
     }
 
+    /// A file (a caller keys file) could not be written.
+    static func unwritable(file: String, message: String) -> ConfigurationError {
+        .init(.unwritable, file: file, line: 1, column: 1, key: "", message: message)
+    }
+
     // MARK: - Kinds
 
     /// Whether the file could not be read.
@@ -95,6 +101,9 @@ public struct ConfigurationError: Error, Hashable, Sendable, CustomStringConvert
     public var isUnknownModel: Bool { code == .unknownModel }
     /// Whether a secret is written inline.
     public var isInlineSecret: Bool { code == .inlineSecret }
+
+    /// Whether a file could not be written.
+    public var isUnwritable: Bool { code == .unwritable }
 
     /// Whether two errors are of the same kind (ignoring their context).
     public func isSameKind(as other: ConfigurationError) -> Bool { code == other.code }

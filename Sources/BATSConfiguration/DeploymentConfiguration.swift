@@ -5,7 +5,7 @@ import Yams
 
 /// Everything one BATS deployment is configured with, read from one YAML file: the catalog, the routing (tier map,
 /// chains, unknown-task rule), the global budget with its scopes and alert thresholds, the budget windows' time zone,
-/// the alert webhook, the gateway and the ledger.
+/// the alert webhook, the gateway, the ledger and the server (`bats serve`, with its caller keys).
 ///
 /// Load a file with ``load(contentsOf:sourceName:)``; every problem in it is reported at once, each naming the file,
 /// the line and the key (``ConfigurationError``). Sections the file leaves out are `nil` or at their defaults, so that
@@ -34,6 +34,9 @@ public struct DeploymentConfiguration: Sendable {
     public var gateway: Gateway
     /// The spend ledger.
     public var ledger: Ledger
+    /// `bats serve`: its address, limits and caller keys; empty (every default, no keys) when the file has no
+    /// `server`.
+    public var server: Server
 
     /// Creates a configuration from its parts; every parameter but the catalog defaults to what an empty file gives.
     /// - Parameters:
@@ -46,10 +49,12 @@ public struct DeploymentConfiguration: Sendable {
     ///   - alerts: Alert delivery.
     ///   - gateway: The gateway.
     ///   - ledger: The ledger.
+    ///   - server: The server.
     public init(
         source: String = "<defaults>", catalog: ModelCatalog, catalogSource: CatalogSource = .bundled,
         routing: ModelSelector.Configuration = .init(), limits: BudgetLimits? = nil, calendar: BudgetCalendar? = nil,
-        alerts: Alerts = .init(), gateway: Gateway = .init(), ledger: Ledger = .init()
+        alerts: Alerts = .init(), gateway: Gateway = .init(), ledger: Ledger = .init(),
+        server: Server = .init()
     ) {
         self.source = source
         self.catalog = catalog
@@ -60,6 +65,7 @@ public struct DeploymentConfiguration: Sendable {
         self.alerts = alerts
         self.gateway = gateway
         self.ledger = ledger
+        self.server = server
     }
 
     /// A selector over a catalog: ``catalog``, or another one (a `--prices` flag) checked against the same routing.
@@ -73,11 +79,11 @@ public struct DeploymentConfiguration: Sendable {
     // MARK: - Loading
 
     /// The top-level keys of a file.
-    static let topLevelKeys = ["version", "catalog", "routing", "budget", "alerts", "gateway", "ledger"]
+    static let topLevelKeys = ["version", "catalog", "routing", "budget", "alerts", "gateway", "ledger", "server"]
 
     /// Loads a configuration file.
     ///
-    /// Relative paths in it (`catalog.path`, `ledger.path`) are taken from the file's directory.
+    /// Relative paths in it (`catalog.path`, `ledger.path`, `server.keys_file`) are taken from the file's directory.
     /// - Parameters:
     ///   - url: The file.
     ///   - sourceName: How errors name the file; defaults to its path.

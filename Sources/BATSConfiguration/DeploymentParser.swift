@@ -28,10 +28,13 @@ struct DeploymentParser {
         let alerts = self.alerts(top["alerts"])
         let gateway = self.gateway(top["gateway"])
         let ledger = self.ledger(top["ledger"])
-        guard reader.errors.isEmpty, let catalog, let routing, let budget, let alerts, let gateway, let ledger else { return nil }
+        let server = self.server(top["server"], scopes: budget?.limits?.scopes ?? [])
+        guard reader.errors.isEmpty, let catalog, let routing, let budget, let alerts, let gateway, let ledger, let server else {
+            return nil
+        }
         return DeploymentConfiguration(
             source: reader.file, catalog: catalog.catalog, catalogSource: catalog.source, routing: routing, limits: budget.limits,
-            calendar: budget.calendar, alerts: alerts, gateway: gateway, ledger: ledger)
+            calendar: budget.calendar, alerts: alerts, gateway: gateway, ledger: ledger, server: server)
     }
 
     /// A path from the file, resolved against its directory (`~` is the home directory).

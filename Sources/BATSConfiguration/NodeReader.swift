@@ -86,7 +86,8 @@ struct NodeReader {
     }
 
     /// A mapping's entries; keys not in `keys` are reported as unknown (with a suggestion), unless `keys` is `nil`.
-    mutating func table(_ node: Node, at path: String, keys: [String]?) -> NodeTable? {
+    /// An unknown key that holds a secret is reported as one, with `secretAdvice` as the message.
+    mutating func table(_ node: Node, at path: String, keys: [String]?, secretAdvice: String = SecretDetector.advice) -> NodeTable? {
         guard case .mapping(let mapping) = node else {
             wrongType(node, path, "must be a table of keys, not \(Self.shape(of: node))")
             return nil
@@ -99,7 +100,7 @@ struct NodeReader {
             }
             let keyPath = path.isEmpty ? s.string : "\(path).\(s.string)"
             if let keys, !keys.contains(s.string) {
-                unknownKey(k, named: s.string, at: keyPath, value: v, known: keys)
+                unknownKey(k, named: s.string, at: keyPath, value: v, known: keys, secretAdvice: secretAdvice)
                 continue
             }
             entries.append(.init(key: s.string, keyNode: k, value: v))
@@ -109,10 +110,13 @@ struct NodeReader {
 
     /// Reports a key that is not among `known`: a secret written inline when the key's name or its value says so
     /// (`api_key: sk-…`), else an unknown key with the nearest known one.
-    mutating func unknownKey(_ keyNode: Node, named name: String, at keyPath: String, value: Node, known: [String]) {
+    mutating func unknownKey(
+        _ keyNode: Node, named name: String, at keyPath: String, value: Node, known: [String],
+        secretAdvice: String = SecretDetector.advice
+    ) {
         let p = Self.position(of: keyNode)
         if SecretDetector.isSecretKeyName(name) || SecretDetector.containsSecret(value) {
-            add(.inlineSecret(file: file, line: p.line, column: p.column, key: keyPath, message: SecretDetector.advice))
+            add(.inlineSecret(file: file, line: p.line, column: p.column, key: keyPath, message: secretAdvice))
             return
         }
         if name == "<<" {
