@@ -33,6 +33,9 @@ extension BATSCommand {
         @Option(help: "The port (default: the configuration file's server.port, else 8080; 0 for a free one).")
         var port: Int?
 
+        @Option(help: "A caller keys file (see bats keys) instead of the configuration file's server.keys_file.")
+        var keysFile: String?
+
         @Option(help: "A price catalog JSON file to use instead of the configuration file's or the bundled one.")
         var prices: String?
 
@@ -63,15 +66,17 @@ extension BATSCommand {
             let path = settings.ledgerPath(ledger) ?? "bats-ledger.sqlite"
             try InputFile.checkWritableLedger(path)
             let selector = try settings.selector(prices: prices)
-            let keys = try ServeKeys.load(settings: settings)
+            let keys = try ServeKeys.load(settings: settings, keysFile: keysFile)
+            let server = settings.file?.server
             var ledgerConfig = try budget.ledgerConfiguration(forLedger: path, file: settings.file)
             ledgerConfig.limits = try keys.limits(ledgerConfig.limits, forLedger: path)
             let store = try SQLiteLedger(path: path, configuration: ledgerConfig)
             var logger = Logger(label: "bats.serve")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-            var config = BATSServer.Configuration(host: host ?? "127.0.0.1", port: port ?? 8080, authenticator: keys.authenticator)
-            if let b = maxBodyBytes { config.maxBodyBytes = b }
-            if let g = shutdownGrace.map({ Duration.seconds($0) }) { config.shutdownGrace = g }
+            var config = BATSServer.Configuration(
+                host: host ?? server?.host ?? "127.0.0.1", port: port ?? server?.port ?? 8080, authenticator: keys.authenticator)
+            if let b = maxBodyBytes ?? server?.maxBodyBytes { config.maxBodyBytes = b }
+            if let g = shutdownGrace.map({ Duration.seconds($0) }) ?? server?.shutdownGrace { config.shutdownGrace = g }
             var services: [any Service] = []
             if let hook = settings.file?.alerts.webhook {
                 var c = WebhookAlertDelivery.Configuration(url: hook.url)
