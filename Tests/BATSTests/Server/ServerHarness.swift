@@ -8,6 +8,7 @@ import Logging
 import ModelSelection
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import SpendLedger
 import Testing
@@ -23,6 +24,8 @@ struct ServerHarness: Sendable {
     /// `http://127.0.0.1:PORT`.
     let baseURL: String
     let logs: LogRecorder
+    /// The server's service group: a test may shut it down itself (the harness's own shutdown then does nothing more).
+    let group: ServiceGroup
 
     /// The upstream key the server holds; it must never reach a client, a log or the ledger.
     static let upstreamKey = "sk-upstream-SECRET-0123456789abcdef"
@@ -30,6 +33,7 @@ struct ServerHarness: Sendable {
     static func with<R: Sendable>(
         limits: BudgetLimits = .unlimited, mock options: OpenAIMock.Options = .init(), authenticator: CallerAuthenticator? = nil,
         configure: (inout BATSServer.Configuration) -> Void = { _ in },
+        wrapLedger: (SQLiteLedger) -> any BudgetLedger = { $0 }, logLevel: Logger.Level = .info,
         _ body: (ServerHarness) async throws -> R
     ) async throws -> R {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bats-serve-\(UUID().uuidString)")
@@ -46,16 +50,16 @@ struct ServerHarness: Sendable {
             gc.connectTimeout = .seconds(2)
             return try await withGatewayClient(configuration: gc) { client in
                 let router = BATS.Router(
-                    selector: try ModelSelector(catalog: .bundled()), ledger: ledger, gateway: client, configuration: .init(requestTimeout: .seconds(30)))
+                    selector: try ModelSelector(catalog: .bundled()), ledger: wrapLedger(ledger), gateway: client, configuration: .init(requestTimeout: .seconds(30)))
                 var config = BATSServer.Configuration(port: 0, shutdownGrace: .seconds(5), authenticator: authenticator)
                 configure(&config)
-                let server = try BATSServer(router: router, reports: ledger, configuration: config, logger: logs.logger(label: "bats.serve", level: .info))
+                let server = try BATSServer(router: router, reports: ledger, configuration: config, logger: logs.logger(label: "bats.serve", level: logLevel))
                 let ready = AsyncStream<String>.makeStream()
                 let group = server.serviceGroup(onReady: { url in ready.continuation.yield(url) })
                 let running = Task { try await group.run() }
                 var it = ready.stream.makeAsyncIterator()
                 guard let url = await it.next() else { throw ServerError("the server did not start") }
-                let h = ServerHarness(upstream: upstream, mock: mock, ledger: ledger, ledgerPath: path, server: server, baseURL: url, logs: logs)
+                let h = ServerHarness(upstream: upstream, mock: mock, ledger: ledger, ledgerPath: path, server: server, baseURL: url, logs: logs, group: group)
                 do {
                     let r = try await body(h)
                     await group.triggerGracefulShutdown()
@@ -97,6 +101,20 @@ struct ServerHarness: Sendable {
 
     func chat(model: String = "bats/simple", _ extra: String = "", headers: [(String, String)] = []) async throws -> Reply {
         try await send(.POST, "/v1/chat/completions", body: #"{"model":"\#(model)","messages":[{"role":"user","content":"Quote AAPL"}]\#(extra)}"#, headers: headers)
+    }
+
+    /// Whether the server's port accepts a TCP connection now (a plain connect: an HTTP client would retry a refused
+    /// one until its deadline).
+    func acceptsConnections() async -> Bool {
+        guard let port = URL(string: baseURL)?.port else { return false }
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connectTimeout(.seconds(2))
+                .connect(host: "127.0.0.1", port: port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// Reservations still open in the ledger.
