@@ -54,6 +54,9 @@ public struct RouteRecord: Sendable, Hashable {
     public var scopes: [String] = []
     /// For a downgrade for budget: the window (global or a scope's) that had too little room for a better model.
     public var boundBy: BudgetSnapshot.Binding? = nil
+    /// The global day window right after the settlement, from the same ledger transaction, when the ledger reports it
+    /// (``SpendLedger/SettlementReceipt/daily``); `nil` for a pending settlement.
+    public var dailyAfter: BudgetSnapshot.Window? = nil
 }
 
 /// A routed call's reply and its decision record.

@@ -54,21 +54,26 @@ extension ServerHandlers {
 
     /// `x-bats-*` headers of a finished call (the cost header is the caller's: streamed replies carry it in a comment).
     func batsHeaders(_ r: RouteRecord) async -> HTTPFields {
-        var h = await batsHeaders(requestID: r.requestID, model: r.model, tier: r.tier, reason: r.reason, scopes: r.scopes)
+        var h = await batsHeaders(requestID: r.requestID, model: r.model, tier: r.tier, reason: r.reason, scopes: r.scopes, daily: r.dailyAfter)
         let failed = r.attempts.filter { $0.error != nil }.map(\.model.rawValue)
         if !failed.isEmpty { h[ServerHeaders.fellBackFrom] = failed.joined(separator: ",") }
         return h
     }
 
-    /// `x-bats-*` headers of a call's route, with today's remaining budget.
-    func batsHeaders(requestID: String, model: ModelID, tier: Complexity, reason: SelectionReason, scopes: [String]) async -> HTTPFields {
+    /// `x-bats-*` headers of a call's route, with today's remaining budget: from `daily` (the window as the call's
+    /// settlement left it) when given, else read from the ledger now.
+    func batsHeaders(
+        requestID: String, model: ModelID, tier: Complexity, reason: SelectionReason, scopes: [String], daily: BudgetSnapshot.Window? = nil
+    ) async -> HTTPFields {
         var h = HTTPFields()
         h[ServerHeaders.requestID] = requestID
         h[ServerHeaders.model] = model.rawValue
         h[ServerHeaders.tier] = tier.rawValue
         h[ServerHeaders.reason] = reason.rawValue
         if !scopes.isEmpty { h[ServerHeaders.scopes] = scopes.joined(separator: ",") }
-        if let remaining = await remainingDaily() { h[ServerHeaders.remainingDaily] = remaining.decimalValue.description }
+        let ppm = selector.configuration.criticalReservePartsPerMillion
+        let remaining = daily != nil ? daily?.available(reservePartsPerMillion: ppm) : await remainingDaily()
+        if let remaining { h[ServerHeaders.remainingDaily] = remaining.decimalValue.description }
         return h
     }
 

@@ -57,7 +57,7 @@ extension GatewayClient {
             )
         }
         do {
-            return (key, try configuration.validatedBaseURL() + call.path)
+            return (key, try baseURL.get() + call.path)
         } catch var e as GatewayError {
             e.model = call.model
             throw e.redacting(redactor)

@@ -34,6 +34,8 @@ public final class GatewayClient: Sendable {
     /// Removes the key (and credentials in ``Configuration/extraHeaders``) from every piece of provider text the
     /// client hands back: errors, request ids, model ids, response ids.
     let redactor: SecretRedactor
+    /// ``Configuration/baseURL`` checked once, at creation (a call that finds it unusable fails with this error).
+    let baseURL: Result<String, any Error>
 
     /// Creates a client. Nothing is sent until a call is made.
     /// - Parameters:
@@ -48,6 +50,7 @@ public final class GatewayClient: Sendable {
         self.configuration = configuration
         self.clock = CallClock(clock)
         self.redactor = Self.redactor(for: configuration)
+        self.baseURL = Result { try configuration.validatedBaseURL() }
         var http = HTTPClient.Configuration(
             timeout: .init(
                 connect: TimeAmount(configuration.connectTimeout),

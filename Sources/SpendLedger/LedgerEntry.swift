@@ -176,6 +176,9 @@ public struct SettlementReceipt: Sendable, Hashable {
     /// What the ledger flagged: ``EntryFlags/overReservation`` when the cost passed the reserved estimate,
     /// ``EntryFlags/settledAfterExpiry`` for a late settlement, and the settlement's own flags.
     public var flags: EntryFlags = []
+    /// The global day window the call counts in, right after this settlement (in the same transaction), when the
+    /// ledger reports it; `nil` otherwise. It spares a caller who shows what is left another read of the ledger.
+    public var daily: BudgetSnapshot.Window? = nil
 }
 
 /// What a call actually used, to settle its reservation.

@@ -141,7 +141,9 @@ extension LedgerStore {
         update.bind(10, flags.rawValue)
         update.bind(11, id)
         try update.run()
-        return SettlementReceipt(entryID: id, cost: cost, usageEstimated: s.estimated, overLimit: overLimit, flags: flags)
+        var receipt = SettlementReceipt(entryID: id, cost: cost, usageEstimated: s.estimated, overLimit: overLimit, flags: flags)
+        receipt.daily = snapshotWindow(try cache.window(db, period: "day", key: e.day), key: e.day, limit: nil)
+        return receipt
     }
 
     static func release(_ db: Database, _ id: Int64, error: String?, at date: Date, cache: inout LedgerBatchCache, chain: ChainHasher) throws {

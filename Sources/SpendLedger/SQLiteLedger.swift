@@ -352,7 +352,11 @@ public struct SQLiteLedger: BudgetLedger {
     /// Records what a reserved call actually used (off the cooperative pool, group-committed, as ``reserve(_:at:choose:)``).
     public func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt {
         let context = storeContext
-        return try await submit { db, cache in try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, context: context) }
+        var receipt = try await submit { db, cache in
+            try LedgerStore.settle(db, reservationID, settlement, at: date, cache: &cache, context: context)
+        }
+        receipt.daily?.limit = limits.daily
+        return receipt
     }
 
     /// Frees a reservation whose call failed or was cancelled (off the cooperative pool, group-committed).

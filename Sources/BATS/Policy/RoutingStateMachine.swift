@@ -215,6 +215,7 @@ public struct RoutingStateMachine: Sendable {
             record.scopes = r.scopes
             record.boundBy = sel.boundBy
             record.flags = receipt?.flags ?? s.flags
+            record.dailyAfter = receipt?.daily
             return .finish(record)
         default:
             return .fail(stateError("settled"))

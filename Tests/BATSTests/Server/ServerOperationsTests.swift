@@ -82,7 +82,8 @@ struct ServerOperationsTests {
 
     @Test("SIGTERM-style shutdown lets a slow stream finish within the grace, refuses new connections, and leaves nothing open")
     func gracefulShutdownFinishesStream() async throws {
-        try await ServerHarness.with(mock: .init(streamPieces: 6, streamPause: .milliseconds(150))) { h in
+        // A long grace: on a loaded machine the 0.9 s stream may take many times that, and must still finish.
+        try await ServerHarness.with(mock: .init(streamPieces: 6, streamPause: .milliseconds(150)), configure: { $0.shutdownGrace = .seconds(120) }) { h in
             var request = HTTPClientRequest(url: h.baseURL + "/v1/chat/completions")
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -28,7 +28,10 @@ struct ServerTests {
             #expect(e.actualCost?.decimalValue == cost)
             #expect(e.tags == ["agent": "scanner", "symbol": "AAPL"])
             #expect(e.requestID == "req-1")
-            #expect(r.header("x-bats-remaining-daily-usd") != nil)
+            // What is left after this call settled: the limit less its cost, less the critical reserve.
+            let ppm = h.server.router.selector.configuration.criticalReservePartsPerMillion
+            let left = try #require(try await h.ledger.snapshot(at: Date()).daily.available(reservePartsPerMillion: ppm))
+            #expect(r.header("x-bats-remaining-daily-usd") == left.decimalValue.description)
             // The upstream got the gateway id and the reserved cap, never the server's routing name.
             let sent = try #require(h.upstream.requests.first { $0.path.hasSuffix("/chat/completions") })
             let body = try #require(try JSONSerialization.jsonObject(with: Data(sent.body)) as? [String: Any])
