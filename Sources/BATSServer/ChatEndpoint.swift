@@ -16,16 +16,7 @@ extension ServerHandlers {
         let task = try routedTask(
             model: parsed.model, request: parsed.request, maxTokens: parsed.maxTokens, headers: request.headers, caller: caller, requestID: requestID)
         if parsed.stream { return try await streamChat(task, includeUsage: parsed.includeUsage) }
-        let routed: RoutedResponse
-        do {
-            routed = try await router.complete(task, logger: logger)
-        } catch {
-            noteRefusal(error)
-            throw error
-        }
-        server.metrics.routed(routed.record)
-        var headers = await batsHeaders(routed.record)
-        headers[ServerHeaders.cost] = routed.record.cost.decimalValue.description
+        let (routed, headers) = try await routedCall({ try await router.complete(task, logger: logger) }, record: \.record)
         let now = Int(router.currentDate.timeIntervalSince1970)
         return Self.json(WireJSON.encode(WireEncoding.Completion(r: routed.response, now: now)), headers: headers)
     }
@@ -53,6 +44,25 @@ extension ServerHandlers {
     }
 
     /// `x-bats-*` headers of a finished call (the cost header is the caller's: streamed replies carry it in a comment).
+    /// Runs one routed call: a refusal is counted, the route is metered, and the reply's `x-bats-*` headers, with the
+    /// cost, are made.
+    func routedCall<T: Sendable>(
+        _ call: () async throws -> T, record: (T) -> RouteRecord
+    ) async throws -> (T, HTTPFields) {
+        let result: T
+        do {
+            result = try await call()
+        } catch {
+            noteRefusal(error)
+            throw error
+        }
+        let r = record(result)
+        server.metrics.routed(r)
+        var headers = await batsHeaders(r)
+        headers[ServerHeaders.cost] = r.cost.decimalValue.description
+        return (result, headers)
+    }
+
     func batsHeaders(_ r: RouteRecord) async -> HTTPFields {
         var h = await batsHeaders(requestID: r.requestID, model: r.model, tier: r.tier, reason: r.reason, scopes: r.scopes, daily: r.dailyAfter)
         let failed = r.attempts.filter { $0.error != nil }.map(\.model.rawValue)

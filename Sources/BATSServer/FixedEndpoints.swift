@@ -13,18 +13,12 @@ extension ServerHandlers {
         let (name, model) = try fixedName(parsed.model, kind: .embedding, headers: request.headers)
         var r = parsed.request
         r.model = model
-        let routed: RoutedEmbeddings
-        do {
-            routed = try await router.embed(
-                r, kind: name.kind, tier: name.tier, tags: try tags(headers: request.headers, caller: caller), requestID: requestID,
-                callerKey: caller?.name, logger: logger)
-        } catch {
-            noteRefusal(error)
-            throw error
-        }
-        server.metrics.routed(routed.record)
-        var headers = await batsHeaders(routed.record)
-        headers[ServerHeaders.cost] = routed.record.cost.decimalValue.description
+        let tags = try tags(headers: request.headers, caller: caller)
+        let (routed, headers) = try await routedCall(
+            {
+                try await router.embed(
+                    r, kind: name.kind, tier: name.tier, tags: tags, requestID: requestID, callerKey: caller?.name, logger: logger)
+            }, record: \.record)
         return Self.json(WireJSON.encode(WireEncoding.Embeddings(r: routed.response, base64: parsed.base64)), headers: headers)
     }
 
@@ -35,18 +29,12 @@ extension ServerHandlers {
         let (name, model) = try fixedName(parsed.model, kind: .image, headers: request.headers)
         var r = parsed.request
         r.model = model
-        let routed: RoutedImages
-        do {
-            routed = try await router.generateImages(
-                r, kind: name.kind, tier: name.tier, tags: try tags(headers: request.headers, caller: caller), requestID: requestID,
-                callerKey: caller?.name, logger: logger)
-        } catch {
-            noteRefusal(error)
-            throw error
-        }
-        server.metrics.routed(routed.record)
-        var headers = await batsHeaders(routed.record)
-        headers[ServerHeaders.cost] = routed.record.cost.decimalValue.description
+        let tags = try tags(headers: request.headers, caller: caller)
+        let (routed, headers) = try await routedCall(
+            {
+                try await router.generateImages(
+                    r, kind: name.kind, tier: name.tier, tags: tags, requestID: requestID, callerKey: caller?.name, logger: logger)
+            }, record: \.record)
         let now = Int(router.currentDate.timeIntervalSince1970)
         return Self.json(WireJSON.encode(WireEncoding.Images(r: routed.response, now: now)), headers: headers)
     }
