@@ -106,6 +106,10 @@ struct AlertDeliveryService: Service {
     let delivery: WebhookAlertDelivery
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await delivery.run() }
+        do {
+            try await cancelWhenGracefulShutdown { try await delivery.run() }
+        } catch is CancellationError {
+            // Stopped with the server: an alert not yet delivered stays pending for the next run or `bats alerts deliver`.
+        }
     }
 }

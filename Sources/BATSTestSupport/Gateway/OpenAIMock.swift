@@ -26,7 +26,7 @@ public final class OpenAIMock: Sendable {
 
         /// Creates options.
         public init(
-            promptTokens: Int = 20, completionTokens: Int = 10, streamPieces: Int = 4, streamPause: Duration? = nil,
+            promptTokens: Int = 8, completionTokens: Int = 10, streamPieces: Int = 4, streamPause: Duration? = nil,
             failingModels: Set<String> = [], failEvery: Int = 0
         ) {
             self.promptTokens = promptTokens

@@ -85,6 +85,49 @@ struct ServeCLITests {
         #expect(!stored.contains(secretA) && !stored.contains(ServerHarness.upstreamKey), "no secret in the ledger file")
     }
 
+    @Test("serve delivers the configuration file's budget alerts to its webhook while it runs")
+    func deliversAlerts() async throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ledgerPath = dir.appendingPathComponent("ledger.sqlite").path
+        try await LoopbackGatewayServer.withServer { upstream in
+            let mock = OpenAIMock()
+            upstream.setResponder { request in request.path == "/hook" ? .json("{}") : mock.responder(request) }
+            let hook = upstream.baseURL.replacingOccurrences(of: "/v1", with: "/hook")
+            let config = dir.appendingPathComponent("bats.yaml")
+            try """
+                budget:
+                  daily: 0.01
+                  daily_alerts: [1%]
+                alerts:
+                  webhook:
+                    url: \(hook)
+                """.write(to: config, atomically: true, encoding: .utf8)
+            let out = dir.appendingPathComponent("serve")
+            let p = try BATSChild.start(
+                ["serve", "--ledger", ledgerPath, "--port", "0", "--config", config.path],
+                output: out, environment: ["LLM_GATEWAY_BASE_URL": upstream.baseURL, "TARS_API_KEY": ServerHarness.upstreamKey])
+            defer { if p.isRunning { p.terminate() } }
+            let url = try await Self.readyURL(p, output: out)
+            let ok = try await Self.post(url, key: nil)
+            #expect(ok.0 == 200, "\(ok.1)")
+            var delivered: [LoopbackGatewayServer.RecordedRequest] = []
+            for _ in 0..<1_500 where delivered.isEmpty {
+                delivered = upstream.requests.filter { $0.path == "/hook" }
+                if delivered.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            p.terminate()
+            let o = try await BATSChild.wait(p, output: out)
+            #expect(o.status == 0, "\(o.stderr)")
+            #expect(delivered.count == 1, "one alert, delivered once: \(delivered.map { String(decoding: $0.body, as: UTF8.self) })")
+            let first = try #require(delivered.first)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])
+            #expect(body["kind"] as? String == "threshold" && body["period"] as? String == "day", "\(body)")
+        }
+        let ledger = try SQLiteLedger(path: ledgerPath, configuration: .init(recordsLimits: false, readOnly: true))
+        #expect(try ledger.pendingAlerts().isEmpty, "the alert is marked delivered")
+    }
+
     @Test("serve refuses a non-loopback address without caller keys, in one line, before binding")
     func refusesOpenBindWithoutKeys() async throws {
         let dir = try LedgerFixture.tempDir()

@@ -53,7 +53,7 @@ struct ServerSDKTests {
             #expect(settled.first?.actualCost?.decimalValue == cost)
             #expect(try h.openReservations() == 0)
             // A vision call needs a vision model: the medium chain's first with vision answered.
-            let visionEntry = try #require(settled.first { $0.reason != .fixedModel && $0.tier == .medium && $0.actualInputTokens == 20 && $0.model != "" })
+            let visionEntry = try #require(settled.first { $0.reason != .fixedModel && $0.tier == .medium && $0.actualInputTokens == 8 && $0.model != "" })
             #expect(LedgerFixtureCatalog.catalog.model(ModelID(visionEntry.model)) != nil)
         }
     }

@@ -28,6 +28,7 @@ struct ServerTests {
             #expect(e.actualCost?.decimalValue == cost)
             #expect(e.tags == ["agent": "scanner", "symbol": "AAPL"])
             #expect(e.requestID == "req-1")
+            #expect(e.flags.isEmpty, "a plausible reply is settled without flags: \(e.flags)")
             // What is left after this call settled: the limit less its cost, less the critical reserve.
             let ppm = h.server.router.selector.configuration.criticalReservePartsPerMillion
             let left = try #require(try await h.ledger.snapshot(at: Date()).daily.available(reservePartsPerMillion: ppm))
@@ -116,7 +117,7 @@ struct ServerTests {
             let last = try #require(frames.last)
             #expect(last.hasPrefix(": bats cost_usd="))
             let e = try #require(try h.ledger.entries(status: .settled).first)
-            #expect(!e.usageEstimated && e.actualInputTokens == 20 && e.actualOutputTokens == 10)
+            #expect(!e.usageEstimated && e.actualInputTokens == 8 && e.actualOutputTokens == 10)
             // Asked for: the usage chunk reaches the client.
             let u = try await h.chat(#","stream":true,"stream_options":{"include_usage":true}"#)
             #expect(u.body.contains("\"usage\""))
