@@ -54,7 +54,7 @@ extension BATSCommand {
         func validate() throws {
             if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
             guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 1 and 86400 seconds") }
-            if let shutdownGrace, !(0...3_600).contains(shutdownGrace) { throw ValidationError("--shutdown-grace must be between 0 and 3600 seconds") }
+            if let shutdownGrace, !(0...300).contains(shutdownGrace) { throw ValidationError("--shutdown-grace must be between 0 and 300 seconds") }
             if let maxBodyBytes, !(1_024...(64 << 20)).contains(maxBodyBytes) {
                 throw ValidationError("--max-body-bytes must be between 1024 and 67108864")
             }
