@@ -82,7 +82,10 @@ extension ServerHandlers {
         let doc = try await days(since: snapshot.monthly.key + "-01", until: snapshot.daily.key)
         let days = doc.map { d in
             SpendChart.Day(
-                date: d.date, byModel: d.byModel.sorted { $0.key < $1.key }.map { SpendChart.ModelSpend(model: $0.key, spend: $0.value.amount ?? .zero) },
+                date: d.date,
+                // Models with spend only: refused calls (no model, $0) are not a series.
+                byModel: d.byModel.filter { ($0.value.amount ?? .zero) > .zero }.sorted { $0.key < $1.key }
+                    .map { SpendChart.ModelSpend(model: $0.key, spend: $0.value.amount ?? .zero) },
                 limit: snapshot.daily.limit)
         }
         let svg: String

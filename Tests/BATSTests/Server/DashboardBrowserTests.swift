@@ -92,6 +92,10 @@ struct DashboardBrowserTests {
             let recent = Self.rows("recent", in: dom)
             #expect(recent.contains { $0.count > 1 && $0[1] == "refused" }, "the refusal is listed: \(recent)")
 
+            let chart = try await h.send(.GET, "/dashboard/chart.svg")
+            #expect(chart.status == 200 && chart.header("content-type") == "image/svg+xml" && chart.body.contains("<svg"))
+            #expect(chart.body.contains("deepseek-v3") && !chart.body.contains("(none)"), "a series per model that spent, none for refusals")
+
             try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
             let png = Self.artifacts.appendingPathComponent("dashboard.png")
             try? FileManager.default.removeItem(at: png)
