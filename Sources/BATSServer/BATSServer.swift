@@ -106,7 +106,8 @@ public struct BATSServer: Sendable {
         handlers.register(on: r)
         let host = configuration.host
         return Application(
-            router: r, configuration: .init(address: .hostname(host, port: configuration.port), serverName: "bats"), services: services,
+            router: r, server: .http1(configuration: .init(additionalChannelHandlers: [PeerClosedHandler()])),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: "bats"), services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host

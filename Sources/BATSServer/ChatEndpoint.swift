@@ -15,7 +15,7 @@ extension ServerHandlers {
         let parsed = try RequestJSON.decode(ChatCompletionBody.self, from: bytes)
         let task = try routedTask(
             model: parsed.model, request: parsed.request, maxTokens: parsed.maxTokens, headers: request.headers, caller: caller, requestID: requestID)
-        if parsed.stream { return try await streamChat(task, includeUsage: parsed.includeUsage) }
+        if parsed.stream { return try await streamChat(task, includeUsage: parsed.includeUsage, connectionClosed: context.connectionClosed) }
         let (routed, headers) = try await routedCall({ try await router.complete(task, logger: logger) }, record: \.record)
         let now = Int(router.currentDate.timeIntervalSince1970)
         return Self.json(WireJSON.encode(WireEncoding.Completion(r: routed.response, now: now)), headers: headers)
@@ -99,8 +99,13 @@ extension ServerHandlers {
 extension ServerHandlers {
     /// A streamed reply: the head once the upstream stream opened (429 or an error reply if it never did), then each
     /// chunk as an SSE frame, `data: [DONE]`, and a final comment line with the cost.
-    func streamChat(_ task: RoutedTask, includeUsage: Bool) async throws -> Response {
+    ///
+    /// When the client's connection closes, the call is cancelled at once (the upstream may be silent for long, as a
+    /// reasoning model is before its first token); the router settles what was received.
+    func streamChat(_ task: RoutedTask, includeUsage: Bool, connectionClosed: EventLoopFuture<Void>) async throws -> Response {
         let relay = StreamRelay.start(router: router, task: task, logger: logger, registry: server.streams)
+        // Weak: a keep-alive connection outlives its requests, and must not keep their relays.
+        connectionClosed.whenComplete { [weak relay] _ in relay?.cancel() }
         let route: RoutedStream.Route
         switch await relay.head() {
         case .success(let r): route = r

@@ -113,6 +113,34 @@ struct ServerOperationsTests {
         }
     }
 
+    @Test("A client that goes away while the upstream is silent is noticed at once: the upstream call is cancelled and settled")
+    func disconnectWhileUpstreamSilent() async throws {
+        // The upstream sends its first piece, then nothing for two minutes: there is no next chunk to fail a write.
+        try await ServerHarness.with(mock: .init(streamPieces: 3, streamPause: .seconds(120))) { h in
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            var request = HTTPClientRequest(url: h.baseURL + "/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: #"{"model":"bats/simple","stream":true,"messages":[{"role":"user","content":"hi"}]}"#))
+            let response = try await client.execute(request, timeout: .seconds(300))
+            var text = ""
+            for try await piece in response.body {
+                text += String(buffer: piece)
+                if text.contains("data: {") { break }
+            }
+            try await client.shutdown()  // closes the connection mid-stream
+            var open = try h.openReservations()
+            // Well under the upstream client's 30 s read timeout, which would end the call anyway.
+            for _ in 0..<500 where open > 0 {
+                try await Task.sleep(for: .milliseconds(20))
+                open = try h.openReservations()
+            }
+            #expect(open == 0, "the call ended when the client left, not at the upstream's next chunk")
+            let entries = try h.ledger.entries()
+            #expect(entries.count == 1 && entries.first?.status == .settled && entries.first?.usageEstimated == true, "\(entries)")
+        }
+    }
+
     @Test("A stream longer than the shutdown grace is cut at the deadline and settled from what was received")
     func shutdownCutsStreamAtDeadline() async throws {
         try await ServerHarness.with(mock: .init(streamPieces: 40, streamPause: .milliseconds(100)), configure: { $0.shutdownGrace = .milliseconds(400) }) { h in
