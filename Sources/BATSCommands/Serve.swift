@@ -68,15 +68,16 @@ extension BATSCommand {
             let selector = try settings.selector(prices: prices)
             let keys = try ServeKeys.load(settings: settings, keysFile: keysFile)
             let server = settings.file?.server
+            var config = BATSServer.Configuration(
+                host: host ?? server?.host ?? "127.0.0.1", port: port ?? server?.port ?? 8080, authenticator: keys.authenticator)
+            if let b = maxBodyBytes ?? server?.maxBodyBytes { config.maxBodyBytes = b }
+            if let g = shutdownGrace.map({ Duration.seconds($0) }) ?? server?.shutdownGrace { config.shutdownGrace = g }
+            try config.validate()  // before the ledger is opened or created
             var ledgerConfig = try budget.ledgerConfiguration(forLedger: path, file: settings.file)
             ledgerConfig.limits = try keys.limits(ledgerConfig.limits, forLedger: path)
             let store = try SQLiteLedger(path: path, configuration: ledgerConfig)
             var logger = Logger(label: "bats.serve")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-            var config = BATSServer.Configuration(
-                host: host ?? server?.host ?? "127.0.0.1", port: port ?? server?.port ?? 8080, authenticator: keys.authenticator)
-            if let b = maxBodyBytes ?? server?.maxBodyBytes { config.maxBodyBytes = b }
-            if let g = shutdownGrace.map({ Duration.seconds($0) }) ?? server?.shutdownGrace { config.shutdownGrace = g }
             var services: [any Service] = []
             if let hook = settings.file?.alerts.webhook {
                 var c = WebhookAlertDelivery.Configuration(url: hook.url)

@@ -53,6 +53,19 @@ public struct BATSServer: Sendable {
             self.dashboardRefresh = max(.seconds(1), dashboardRefresh)
             self.recentDecisions = max(0, min(recentDecisions, 500))
         }
+
+        /// Checks what ``BATSServer/init(router:reports:configuration:logger:)`` checks, so a command can refuse a
+        /// configuration before it opens a ledger.
+        /// - Throws: ``ServerError`` when the port is out of range, or the host is not loopback and no caller keys are
+        ///   configured.
+        public func validate() throws(ServerError) {
+            guard (0...65_535).contains(port) else { throw ServerError("port \(port) is out of range 0...65535") }
+            if authenticator == nil, !BATSServer.isLoopback(host) {
+                throw ServerError(
+                    "refusing to listen on \(host) without caller keys: anyone who can reach it could spend the budget; "
+                        + "configure server.keys or a keys file, or bind to 127.0.0.1")
+            }
+        }
     }
 
     /// The router every call goes through (its ledger wrapped to feed ``metrics``).
@@ -74,12 +87,7 @@ public struct BATSServer: Sendable {
     ///   - logger: Where requests and failures are logged (never a key or a prompt).
     /// - Throws: ``ServerError`` when the host is not loopback and no caller keys are configured, or the port is out of range.
     public init(router: BATS.Router, reports: any LedgerReporting, configuration: Configuration = .init(), logger: Logger) throws(ServerError) {
-        guard (0...65_535).contains(configuration.port) else { throw ServerError("port \(configuration.port) is out of range 0...65535") }
-        if configuration.authenticator == nil, !Self.isLoopback(configuration.host) {
-            throw ServerError(
-                "refusing to listen on \(configuration.host) without caller keys: anyone who can reach it could spend the budget; "
-                    + "configure server.keys or a keys file, or bind to 127.0.0.1")
-        }
+        try configuration.validate()
         let metrics = ServerMetrics()
         self.metrics = metrics
         self.router = router.replacingLedger(MeteredLedger(base: router.ledger, metrics: metrics))

@@ -136,6 +136,7 @@ struct ServeCLITests {
         #expect(r.status != 0 && !r.crashed)
         #expect(r.errorLines.count == 1 && r.stderr.contains("0.0.0.0") && r.stderr.contains("key"), "\(r.stderr)")
         #expect(!r.stdout.contains("listening"))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("l.sqlite").path), "refused before the ledger is created")
     }
 
     @Test("serve rejects a keys file with a problem, naming the file and the line")
