@@ -53,9 +53,7 @@ struct BudgetOptions: ParsableArguments {
     func limits(forLedger path: String?, file: DeploymentConfiguration? = nil) throws -> BudgetLimits? {
         if dailyBudget == nil, monthlyBudget == nil, scopeBudget.isEmpty { return file?.limits }
         var base = file?.limits ?? .unlimited
-        if file?.limits == nil, let path, case .regular(let size) = InputFile.kind(of: path), size > 0 {
-            base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
-        }
+        if file?.limits == nil, let path, let stored = try storedLimits(ofLedger: path) { base = stored }
         base.daily = dailyBudget ?? base.daily
         base.monthly = monthlyBudget ?? base.monthly
         if !scopeBudget.isEmpty { base.scopes = scopeBudget }
@@ -88,6 +86,12 @@ struct BudgetOptions: ParsableArguments {
 /// The ledger chain key from `BATS_LEDGER_KEY` or `BATS_LEDGER_KEY_FILE` (never a flag).
 func ledgerChainKey() throws -> LedgerChainKey? {
     try LedgerChainKey.fromEnvironment(ProcessInfo.processInfo.environment)
+}
+
+/// The limits a ledger file records, or `nil` when there is no ledger yet (no file, or an empty one).
+func storedLimits(ofLedger path: String) throws -> BudgetLimits? {
+    guard case .regular(let size) = InputFile.kind(of: path), size > 0 else { return nil }
+    return try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
 }
 
 /// How a command that only reads opens a ledger: read-only, recording nothing, with the chain key if one is set.

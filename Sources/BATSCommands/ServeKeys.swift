@@ -52,10 +52,7 @@ struct ServeKeys {
             return configured
         }
         guard !keyScopes.isEmpty else { return nil }
-        var base = BudgetLimits.unlimited
-        if case .regular(let size) = InputFile.kind(of: path), size > 0 {
-            base = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).limits
-        }
+        var base = try storedLimits(ofLedger: path) ?? .unlimited
         base.scopes = base.scopes.filter { !$0.name.hasPrefix("key:") } + keyScopes
         try base.validate()
         return base

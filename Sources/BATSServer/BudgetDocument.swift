@@ -11,11 +11,17 @@ public import SpendLedger
 public struct BudgetDocument: Encodable, Sendable {
     /// One window; money as dollars (``JSONDollars``), `limit_usd` and `remaining_usd` `null` when unlimited.
     public struct Window: Encodable, Sendable {
+        /// The window's key (`2026-12-03`, `2026-12`).
         public var key: String
+        /// The limit; `null` when unlimited.
         public var limit: JSONDollars
+        /// Settled spend, critical included.
         public var settled: JSONDollars
+        /// Of it, critical calls.
         public var criticalSettled: JSONDollars
+        /// Held by open reservations.
         public var reserved: JSONDollars
+        /// The limit less settled and reserved; `null` when unlimited.
         public var remaining: JSONDollars
 
         /// A window's totals.
@@ -36,8 +42,11 @@ public struct BudgetDocument: Encodable, Sendable {
 
     /// One scope's windows.
     public struct Scope: Encodable, Sendable {
+        /// The scope's name (`tag:agent=scanner`).
         public var name: String
+        /// Its day window.
         public var day: Window
+        /// Its month window.
         public var month: Window
     }
 
@@ -45,14 +54,23 @@ public struct BudgetDocument: Encodable, Sendable {
     /// `projected_month_end_usd`, `runs_out_on` (`null`: it lasts), `daily_allowance_usd` (`null`: no monthly limit),
     /// `weekday_aware`, `days_used`.
     public struct Forecast: Encodable, Sendable {
+        /// The scope, or `nil` for the global budget.
         public var scope: String?
+        /// The month (`2026-12`).
         public var month: String
+        /// Spent so far this month.
         public var monthSpent: JSONDollars
+        /// The recent burn rate per day.
         public var burnRate: JSONDollars
+        /// The projected month-end spend.
         public var projected: JSONDollars
+        /// The day the monthly limit would run out, or `nil` if it lasts.
         public var runsOutOn: String?
+        /// What each remaining day may spend; `null` without a monthly limit.
         public var allowance: JSONDollars
+        /// Whether the burn rate tells weekdays from weekends.
         public var weekdayAware: Bool
+        /// How many days of history the forecast used.
         public var daysUsed: Int
 
         /// A forecast.
@@ -88,10 +106,15 @@ public struct BudgetDocument: Encodable, Sendable {
         }
     }
 
+    /// The budget windows' time zone.
     public var timeZone: String
+    /// Today's global window.
     public var day: Window
+    /// This month's global window.
     public var month: Window
+    /// Every configured scope's windows.
     public var scopes: [Scope]
+    /// The month-end forecasts, global and per scope.
     public var forecast: [Forecast]
 
     /// The document of a snapshot and its forecasts.
@@ -114,22 +137,8 @@ public struct BudgetDocument: Encodable, Sendable {
     /// The latest refusals and downgrades, newest first (server only).
     public var recent: [Decision]?
 
+    /// The keys; the synthesized encoding leaves the server-only parts out when they are `nil`.
     enum CodingKeys: String, CodingKey {
         case timeZone = "time_zone", day, month, scopes, forecast, asOf = "as_of", today, thisMonth = "this_month", days, recent
-    }
-
-    /// Writes the document; the server-only parts only when set.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(timeZone, forKey: .timeZone)
-        try c.encode(day, forKey: .day)
-        try c.encode(month, forKey: .month)
-        try c.encode(scopes, forKey: .scopes)
-        try c.encode(forecast, forKey: .forecast)
-        try c.encodeIfPresent(asOf, forKey: .asOf)
-        try c.encodeIfPresent(today, forKey: .today)
-        try c.encodeIfPresent(thisMonth, forKey: .thisMonth)
-        try c.encodeIfPresent(days, forKey: .days)
-        try c.encodeIfPresent(recent, forKey: .recent)
     }
 }

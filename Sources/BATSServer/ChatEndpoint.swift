@@ -82,7 +82,7 @@ extension ServerHandlers {
         h[ServerHeaders.reason] = reason.rawValue
         if !scopes.isEmpty { h[ServerHeaders.scopes] = scopes.joined(separator: ",") }
         let ppm = selector.configuration.criticalReservePartsPerMillion
-        let remaining = daily != nil ? daily?.available(reservePartsPerMillion: ppm) : await remainingDaily()
+        let remaining = if let daily { daily.available(reservePartsPerMillion: ppm) } else { await remainingDaily() }
         if let remaining { h[ServerHeaders.remainingDaily] = remaining.decimalValue.description }
         return h
     }

@@ -103,6 +103,32 @@ struct ServerHarness: Sendable {
         try await send(.POST, "/v1/chat/completions", body: #"{"model":"\#(model)","messages":[{"role":"user","content":"Quote AAPL"}]\#(extra)}"#, headers: headers)
     }
 
+    /// A streamed `bats/simple` chat request, for a test that reads the reply's body piece by piece.
+    var streamRequest: HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"model":"bats/simple","stream":true,"messages":[{"role":"user","content":"hi"}]}"#))
+        return request
+    }
+
+    /// Reads a streamed reply to its end, starting a graceful shutdown of the server at its first chunk; returns the
+    /// text received and the shutdown's task. A connection the server closes mid-body ends the text there.
+    func readStartingShutdown(_ response: HTTPClientResponse) async -> (text: String, shutdown: Task<Void, Never>?) {
+        var text = ""
+        var shutdown: Task<Void, Never>?
+        do {
+            for try await piece in response.body {
+                text += String(buffer: piece)
+                if shutdown == nil, text.contains("data: {") {
+                    let group = group
+                    shutdown = Task { await group.triggerGracefulShutdown() }
+                }
+            }
+        } catch {}
+        return (text, shutdown)
+    }
+
     /// Whether the server's port accepts a TCP connection now (a plain connect: an HTTP client would retry a refused
     /// one until its deadline).
     func acceptsConnections() async -> Bool {

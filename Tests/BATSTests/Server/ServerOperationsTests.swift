@@ -84,21 +84,9 @@ struct ServerOperationsTests {
     func gracefulShutdownFinishesStream() async throws {
         // A long grace: on a loaded machine the 0.9 s stream may take many times that, and must still finish.
         try await ServerHarness.with(mock: .init(streamPieces: 6, streamPause: .milliseconds(150)), configure: { $0.shutdownGrace = .seconds(120) }) { h in
-            var request = HTTPClientRequest(url: h.baseURL + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: #"{"model":"bats/simple","stream":true,"messages":[{"role":"user","content":"hi"}]}"#))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await HTTPClient.shared.execute(h.streamRequest, timeout: .seconds(30))
             #expect(response.status == .ok)
-            var text = ""
-            var shutdown: Task<Void, Never>?
-            for try await piece in response.body {
-                text += String(buffer: piece)
-                if shutdown == nil, text.contains("data: {") {
-                    let group = h.group
-                    shutdown = Task { await group.triggerGracefulShutdown() }
-                }
-            }
+            let (text, shutdown) = await h.readStartingShutdown(response)
             await shutdown?.value
             #expect(text.contains("data: [DONE]") && text.contains(": bats cost_usd="), "the stream ran to its end: \(text.suffix(300))")
             let settled = try h.ledger.entries(status: .settled)
@@ -118,11 +106,7 @@ struct ServerOperationsTests {
         // The upstream sends its first piece, then nothing for two minutes: there is no next chunk to fail a write.
         try await ServerHarness.with(mock: .init(streamPieces: 3, streamPause: .seconds(120))) { h in
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            var request = HTTPClientRequest(url: h.baseURL + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: #"{"model":"bats/simple","stream":true,"messages":[{"role":"user","content":"hi"}]}"#))
-            let response = try await client.execute(request, timeout: .seconds(300))
+            let response = try await client.execute(h.streamRequest, timeout: .seconds(300))
             var text = ""
             for try await piece in response.body {
                 text += String(buffer: piece)
@@ -144,22 +128,8 @@ struct ServerOperationsTests {
     @Test("A stream longer than the shutdown grace is cut at the deadline and settled from what was received")
     func shutdownCutsStreamAtDeadline() async throws {
         try await ServerHarness.with(mock: .init(streamPieces: 40, streamPause: .milliseconds(100)), configure: { $0.shutdownGrace = .milliseconds(400) }) { h in
-            var request = HTTPClientRequest(url: h.baseURL + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: #"{"model":"bats/simple","stream":true,"messages":[{"role":"user","content":"hi"}]}"#))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            var text = ""
-            var shutdown: Task<Void, Never>?
-            do {
-                for try await piece in response.body {
-                    text += String(buffer: piece)
-                    if shutdown == nil, text.contains("data: {") {
-                        let group = h.group
-                        shutdown = Task { await group.triggerGracefulShutdown() }
-                    }
-                }
-            } catch {}  // the connection may be closed mid-body
+            let response = try await HTTPClient.shared.execute(h.streamRequest, timeout: .seconds(30))
+            let (text, shutdown) = await h.readStartingShutdown(response)  // the connection may be closed mid-body
             await shutdown?.value
             #expect(!text.contains("data: [DONE]"), "40 pieces at 100 ms do not fit a 400 ms grace")
             await h.server.drain()
