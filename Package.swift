@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BATS", targets: ["BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration", "BudgetAlerts"]),
+        .library(name: "FleetLedger", targets: ["FleetLedger"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "BATSServer", targets: ["BATSServer"]),
         .executable(name: "bats", targets: ["bats"]),
@@ -33,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-async-algorithms", exact: "1.1.4"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        // The fleet ledger: one budget on a PostgreSQL server shared by many hosts (docs/fleet.md).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // Pure policy: catalog, prices, tiers, budget snapshots, the selector. No I/O, no clock.
@@ -52,6 +55,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // SHA-256 and HMAC-SHA256 for the hash chain.
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The PostgreSQL ledger (postgres-nio) for fleets, and budget leases that keep reservations local.
+        .target(
+            name: "FleetLedger",
+            dependencies: [
+                "ModelSelection", "SpendLedger",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -140,6 +156,7 @@ let package = Package(
             name: "BATSCommands",
             dependencies: [
                 "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "BATSConfiguration", "BudgetAlerts", "BATSServer",
+                "FleetLedger",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -167,7 +184,8 @@ let package = Package(
             name: "BATSTests",
             dependencies: [
                 "BATS", "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP", "Replay",
-                "BATSCommands", "BATSTestSupport", "BATSConfiguration", "BudgetAlerts", "BATSServer",
+                "BATSCommands", "BATSTestSupport", "BATSConfiguration", "BudgetAlerts", "BATSServer", "FleetLedger",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -40,22 +40,24 @@ public struct LedgerChainKey: Sendable {
     }
 
     /// A short value derived from the key, stored in the ledger to tell a wrong key at open.
-    var check: String {
+    package var check: String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("bats-ledger-chain-key-check".utf8), using: key)
         return mac.withUnsafeBytes(ChainHasher.hexString).prefix(16).description
     }
 }
 
 /// Hashes the chain's texts: SHA-256, or HMAC-SHA256 under a ``LedgerChainKey``.
-struct ChainHasher: Sendable {
+package struct ChainHasher: Sendable {
     let key: LedgerChainKey?
+
+    package init(key: LedgerChainKey?) { self.key = key }
 
     static let plain = ChainHasher(key: nil)
 
     /// `sha256` or `hmac-sha256`, as `ledger_state.chain_mode` records it.
-    var mode: String { key == nil ? "sha256" : "hmac-sha256" }
+    package var mode: String { key == nil ? "sha256" : "hmac-sha256" }
 
-    func hex(_ bytes: [UInt8]) -> String {
+    package func hex(_ bytes: [UInt8]) -> String {
         if let key { return HMAC<SHA256>.authenticationCode(for: bytes, using: key.key).withUnsafeBytes(Self.hexString) }
         // On the hot path (two hashes per reserve+settle): no intermediate arrays.
         return SHA256.hash(data: bytes).withUnsafeBytes(Self.hexString)

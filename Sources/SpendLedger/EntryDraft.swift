@@ -1,39 +1,63 @@
 import GRDB
-import ModelSelection
+package import ModelSelection
 
 /// A ledger entry about to be inserted: the fields its hash covers, and the ones it records besides.
-struct EntryDraft {
-    var id: Int64
-    var request: ReservationRequest
-    var tier: Complexity
+package struct EntryDraft {
+    package var id: Int64
+    package var request: ReservationRequest
+    package var tier: Complexity
     /// The model's canonical id; empty for a refusal.
-    var model: String
-    var createdAt: Int64
-    var dayKey: String
-    var monthKey: String
-    var estimatedInput: Int
-    var estimatedOutput: Int
-    var estimatedCost: Int64
-    var critical: Bool
-    var reason: SelectionReason
+    package var model: String
+    package var createdAt: Int64
+    package var dayKey: String
+    package var monthKey: String
+    package var estimatedInput: Int
+    package var estimatedOutput: Int
+    package var estimatedCost: Int64
+    package var critical: Bool
+    package var reason: SelectionReason
     /// Canonical JSON (``LedgerStore/encodeTags(_:)``).
-    var tags: String
+    package var tags: String
     /// The scopes the entry counts in, `\n`-separated (empty: none).
-    var scopes: String = ""
+    package var scopes: String = ""
     /// The caller key's name.
-    var callerKey: String? = nil
+    package var callerKey: String? = nil
     /// The window that bound the selection (a downgrade or refusal for budget).
-    var boundBy: String? = nil
+    package var boundBy: String? = nil
     // Not hashed at reservation: the status and what closes a refusal, and where the entry sits.
-    var status: EntryStatus = .reserved
-    var expiresAt: Int64?
-    var finishedAt: Int64?
-    var error: String?
-    var configID: Int64?
+    package var status: EntryStatus = .reserved
+    package var expiresAt: Int64?
+    package var finishedAt: Int64?
+    package var error: String?
+    package var configID: Int64?
+
+    package init(
+        id: Int64, request: ReservationRequest, tier: Complexity, model: String, createdAt: Int64, dayKey: String, monthKey: String,
+        estimatedInput: Int, estimatedOutput: Int, estimatedCost: Int64, critical: Bool, reason: SelectionReason, tags: String,
+        scopes: String = "", callerKey: String? = nil, boundBy: String? = nil, configID: Int64? = nil
+    ) {
+        self.id = id
+        self.request = request
+        self.tier = tier
+        self.model = model
+        self.createdAt = createdAt
+        self.dayKey = dayKey
+        self.monthKey = monthKey
+        self.estimatedInput = estimatedInput
+        self.estimatedOutput = estimatedOutput
+        self.estimatedCost = estimatedCost
+        self.critical = critical
+        self.reason = reason
+        self.tags = tags
+        self.scopes = scopes
+        self.callerKey = callerKey
+        self.boundBy = boundBy
+        self.configID = configID
+    }
 
     /// The entry's link in the chain: `e1|id|request|attempt|task|tier|model|created|day|month|estIn|estOut|estCost|critical|reason|tags|prev`,
     /// then `|scopes|callerKey|boundBy` when any is set (so entries written before scopes keep their hashes).
-    func hash(previous prevHash: String, chain: ChainHasher) -> String {
+    package func hash(previous prevHash: String, chain: ChainHasher) -> String {
         var t = ChainText(tag: "e1")
         t.add(id)
         t.add(request.requestID)

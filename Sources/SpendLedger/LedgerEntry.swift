@@ -153,6 +153,17 @@ public struct Reservation: Sendable, Hashable {
     public var monthKey: String
     /// The scopes the reservation counts in, by name (empty when it belongs to none).
     public var scopes: [String] = []
+
+    /// Creates a reservation (for ledgers other than ``SQLiteLedger``).
+    public init(id: Int64, model: ModelID, selection: Selection, snapshot: BudgetSnapshot, dayKey: String, monthKey: String, scopes: [String] = []) {
+        self.id = id
+        self.model = model
+        self.selection = selection
+        self.snapshot = snapshot
+        self.dayKey = dayKey
+        self.monthKey = monthKey
+        self.scopes = scopes
+    }
 }
 
 /// The result of asking for a reservation: a reservation, or a refusal that was recorded.
@@ -179,6 +190,18 @@ public struct SettlementReceipt: Sendable, Hashable {
     /// The global day window the call counts in, right after this settlement (in the same transaction), when the
     /// ledger reports it; `nil` otherwise. It spares a caller who shows what is left another read of the ledger.
     public var daily: BudgetSnapshot.Window? = nil
+
+    /// Creates a receipt (for ledgers other than ``SQLiteLedger``).
+    public init(
+        entryID: Int64, cost: MicroDollars, usageEstimated: Bool, overLimit: Bool, flags: EntryFlags = [], daily: BudgetSnapshot.Window? = nil
+    ) {
+        self.entryID = entryID
+        self.cost = cost
+        self.usageEstimated = usageEstimated
+        self.overLimit = overLimit
+        self.flags = flags
+        self.daily = daily
+    }
 }
 
 /// What a call actually used, to settle its reservation.

@@ -1,9 +1,9 @@
-import Foundation
+package import Foundation
 
 extension LedgerStore {
     // MARK: - Hash chain
 
-    static func sealHash(
+    package static func sealHash(
         hash: String, status: EntryStatus, actualIn: Int?, actualOut: Int?, cached: Int?, actualCost: Int64?, estimated: Bool, finishedAt: Int64,
         overLimit: Bool, error: String?, flags: Int64, chain: ChainHasher
     ) -> String {
@@ -27,7 +27,7 @@ extension LedgerStore {
     // MARK: - Tags
 
     /// Tags as canonical JSON: keys sorted, strings escaped.
-    static func encodeTags(_ tags: [String: String]) -> String {
+    package static func encodeTags(_ tags: [String: String]) -> String {
         if tags.isEmpty { return "{}" }
         var out = "{"
         for (n, k) in tags.keys.sorted().enumerated() {
@@ -53,7 +53,7 @@ extension LedgerStore {
         return out + "\""
     }
 
-    static func decodeTags(_ json: String) -> [String: String] {
+    package static func decodeTags(_ json: String) -> [String: String] {
         if json == "{}" { return [:] }
         if let fast = decodeCanonicalTags(json) { return fast }
         guard let data = json.data(using: .utf8),

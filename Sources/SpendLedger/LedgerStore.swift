@@ -1,16 +1,16 @@
-import Foundation
+package import Foundation
 import GRDB
-import ModelSelection
+package import ModelSelection
 
 /// The ledger's operations on one open transaction. Every statement is cached and parameterised.
-enum LedgerStore {
-    static let genesisHash = String(repeating: "0", count: 64)
+package enum LedgerStore {
+    package static let genesisHash = String(repeating: "0", count: 64)
 
-    static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
-    static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
+    package static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+    package static func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
 
     /// ``Settlement/maxCost`` in micro-dollars.
-    static let maxCallCost: Int64 = Settlement.maxCost.rawValue
+    package static let maxCallCost: Int64 = Settlement.maxCost.rawValue
 
     /// `a + b`, or ``LedgerError/Kind/invalidAmount`` when it does not fit 64 bits.
     static func checkedSum(_ a: MicroDollars, _ b: MicroDollars) throws -> MicroDollars {
@@ -172,10 +172,10 @@ enum LedgerStore {
             id: id, model: model, selection: selection, snapshot: snapshot, dayKey: w.day.key, monthKey: w.month.key, scopes: scopeNames))
     }
 
-    static func refusalText(_ s: Selection) -> String { s.refusal?.summary ?? "refused" }
+    package static func refusalText(_ s: Selection) -> String { s.refusal?.summary ?? "refused" }
 
     /// A duration in whole microseconds, saturating (a time-to-live of centuries is still a valid one).
-    static func micros(_ d: Duration) -> Int64 {
+    package static func micros(_ d: Duration) -> Int64 {
         // `components` traps past Int64 seconds: saturate well before.
         if d >= .seconds(Int64.max / 1_000_000) { return .max }
         if d <= .seconds(Int64.min / 1_000_000) { return .min }

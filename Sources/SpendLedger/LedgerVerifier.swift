@@ -22,6 +22,12 @@ public struct VerificationReport: Sendable, Hashable {
         public var entryID: Int64?
         /// What was found.
         public var detail: String
+        /// Creates a problem (for ledgers other than ``SQLiteLedger``).
+        public init(kind: Kind, entryID: Int64?, detail: String) {
+            self.kind = kind
+            self.entryID = entryID
+            self.detail = detail
+        }
         /// A one-line description.
         public var description: String {
             (entryID.map { "entry \($0): " } ?? "") + "\(kind.rawValue): \(detail)"

@@ -318,6 +318,13 @@ public struct SQLiteLedger: BudgetLedger {
             committedWindows: committedWindows)
     }
 
+    /// The same database, opened again read-only (fresh caches): an in-memory copy for reports.
+    func reopenedReadOnly(chainKey: LedgerChainKey?) throws -> SQLiteLedger {
+        var c = Configuration(recordsLimits: false, readOnly: true, checksIntegrityAtOpen: false, chainKey: chainKey)
+        c.reservationTimeToLive = configuration.reservationTimeToLive
+        return try SQLiteLedger(writer: writer, gate: nil, path: path, configuration: c, now: Date(), logger: nil)
+    }
+
     private init(
         writer: any DatabaseWriter, gate: WriteGate?, path: String?, configuration: Configuration, windowCache: WindowCacheBox,
         openReservations: OpenReservationTracker, committedWindows: CommittedWindows

@@ -1,5 +1,5 @@
 import GRDB
-import ModelSelection
+package import ModelSelection
 import Synchronization
 
 /// The scopes and alert thresholds of one recorded configuration (`budget_config` row), immutable once recorded,
@@ -7,19 +7,19 @@ import Synchronization
 ///
 /// Each scope is indexed under its outermost step, so finding a call's scopes costs a lookup per tag, task kind,
 /// tier and key of the call plus a check per scope it may belong to, never a pass over every scope configured.
-final class ScopeConfig: Sendable {
+package final class ScopeConfig: Sendable {
     /// The scopes, sorted by name.
-    let scopes: [BudgetScope]
+    package let scopes: [BudgetScope]
     /// The thresholds of the global windows.
-    let alerts: [BudgetAlertThreshold]
+    package let alerts: [BudgetAlertThreshold]
     /// Scope name → scope.
-    let byName: [String: BudgetScope]
+    package let byName: [String: BudgetScope]
     private let byFirstStep: [BudgetScope.Matcher: [Int]]
 
     /// No scopes, no alerts.
-    static let none = ScopeConfig(scopes: [], alerts: [])
+    package static let none = ScopeConfig(scopes: [], alerts: [])
 
-    init(scopes: [BudgetScope], alerts: [BudgetAlertThreshold]) {
+    package init(scopes: [BudgetScope], alerts: [BudgetAlertThreshold]) {
         let sorted = scopes.sorted { $0.name < $1.name }
         self.scopes = sorted
         self.alerts = alerts.sorted()
@@ -34,7 +34,7 @@ final class ScopeConfig: Sendable {
     }
 
     /// The scopes a call belongs to, sorted by name.
-    func scopes(for call: ScopedCall) -> [BudgetScope] {
+    package func scopes(for call: ScopedCall) -> [BudgetScope] {
         if scopes.isEmpty { return [] }
         var hits: [Int] = []
         func look(_ m: BudgetScope.Matcher) {
@@ -51,18 +51,18 @@ final class ScopeConfig: Sendable {
 
     /// The thresholds of a window: the global ones for scope `""`, else the scope's (none for a scope no longer
     /// configured).
-    func thresholds(scope: String) -> [BudgetAlertThreshold] {
+    package func thresholds(scope: String) -> [BudgetAlertThreshold] {
         scope.isEmpty ? alerts : (byName[scope]?.alerts ?? [])
     }
 
     // MARK: - Storage
 
     /// `d500000,m800000`: thresholds as stored.
-    static func encode(_ alerts: [BudgetAlertThreshold]) -> String {
+    package static func encode(_ alerts: [BudgetAlertThreshold]) -> String {
         alerts.sorted().map { ($0.period == .day ? "d" : "m") + String($0.partsPerMillion) }.joined(separator: ",")
     }
 
-    static func decode(_ text: String) -> [BudgetAlertThreshold] {
+    package static func decode(_ text: String) -> [BudgetAlertThreshold] {
         text.split(separator: ",").compactMap { part in
             guard let p = part.first, let ppm = Int64(part.dropFirst()) else { return nil }
             return BudgetAlertThreshold(p == "d" ? .day : .month, partsPerMillion: ppm)
@@ -117,7 +117,7 @@ final class ScopeConfigCache: Sendable {
 
 extension BudgetLimits {
     /// The same limits in the order the ledger records them (scopes by name, thresholds sorted), for comparison.
-    var normalized: BudgetLimits {
+    package var normalized: BudgetLimits {
         BudgetLimits(
             daily: daily, monthly: monthly,
             scopes: scopes.sorted { $0.name < $1.name }.map { var s = $0; s.alerts = s.alerts.sorted(); return s }, alerts: alerts.sorted())
