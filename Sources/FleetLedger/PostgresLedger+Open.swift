@@ -29,7 +29,7 @@ extension PostgresLedger {
             var limits = st.limits
             limits.scopes = config.scopes
             limits.alerts = config.alerts
-            ledger.shared.saw(limits, zone: st.zone(at: at))
+            ledger.shared.saw(limits, zone: st.zone(at: at), configID: st.configID)
             var head = (st.headID, st.headHash)
             _ = try await PostgresStore.reclaim(c, now: at, head: &head, ledger: ledger)
         }

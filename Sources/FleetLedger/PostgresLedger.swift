@@ -187,7 +187,7 @@ final class PostgresLedgerShared: Sendable {
     let runner: ClientRunner
     private let configs = Mutex<[Int64: ScopeConfig]>([:])
     private let calendars = Mutex<[String: BudgetCalendar]>([:])
-    private let seen = Mutex<(limits: BudgetLimits, zone: String)>((.unlimited, "UTC"))
+    private let seen = Mutex<(limits: BudgetLimits, zone: String, configID: Int64?)>((.unlimited, "UTC", nil))
     private let alerts = Mutex<Set<String>>([])
     private let lastExpiryCheck = Mutex<Int64>(.min)
     /// PostgreSQL transactions this process committed or tried (benchmarks count them).
@@ -197,7 +197,8 @@ final class PostgresLedgerShared: Sendable {
 
     var limits: BudgetLimits { seen.withLock { $0.limits } }
     var zone: String { seen.withLock { $0.zone } }
-    func saw(_ limits: BudgetLimits, zone: String) { seen.withLock { $0 = (limits, zone) } }
+    var configID: Int64? { seen.withLock { $0.configID } }
+    func saw(_ limits: BudgetLimits, zone: String, configID: Int64?) { seen.withLock { $0 = (limits, zone, configID) } }
 
     func config(_ id: Int64?) -> ScopeConfig? { id.flatMap { i in configs.withLock { $0[i] } } }
     func keep(_ config: ScopeConfig, _ id: Int64) { configs.withLock { $0[id] = config } }

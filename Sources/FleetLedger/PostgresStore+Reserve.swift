@@ -13,7 +13,7 @@ extension PostgresStore {
         var limits = st.limits
         limits.scopes = config.scopes
         limits.alerts = config.alerts
-        ledger.shared.saw(limits, zone: st.zone ?? "UTC")
+        ledger.shared.saw(limits, zone: st.zone ?? "UTC", configID: st.configID)
         return config
     }
 
