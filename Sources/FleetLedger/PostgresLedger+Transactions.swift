@@ -3,6 +3,37 @@ import Logging
 import NIOCore
 import PostgresNIO
 public import SpendLedger
+import Synchronization
+
+/// The first of several outcomes, delivered once to one waiter.
+final class Race<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<T, any Error>?)>((nil, nil))
+
+    /// Records an outcome; `true` when it was the first.
+    @discardableResult
+    func finish(_ r: Result<T, any Error>) -> Bool {
+        let (first, waiter) = state.withLock { s -> (Bool, CheckedContinuation<T, any Error>?) in
+            guard s.result == nil else { return (false, nil) }
+            s.result = r
+            defer { s.waiter = nil }
+            return (true, s.waiter)
+        }
+        if first, let waiter { waiter.resume(with: r) }
+        return first
+    }
+
+    /// The first outcome.
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            let ready = state.withLock { s -> Result<T, any Error>? in
+                if let r = s.result { return r }
+                s.waiter = c
+                return nil
+            }
+            if let ready { c.resume(with: ready) }
+        }
+    }
+}
 
 extension LedgerError.Kind {
     /// The database server cannot be reached (refused, timed out, or it went away mid-operation).
@@ -20,11 +51,7 @@ extension PostgresLedger {
     /// ledger's writes.
     func write<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let client = self.client, logger = self.logger
-        return try await guarded {
-            try await Task {
-                try await client.withTransaction(logger: logger) { c in try await body(c) }
-            }.value
-        }
+        return try await guarded { try await client.withTransaction(logger: logger) { c in try await body(c) } }
     }
 
     /// One read-only transaction at REPEATABLE READ (a consistent snapshot of every table).
@@ -45,23 +72,26 @@ extension PostgresLedger {
         }
     }
 
-    /// Runs `op` within the operation timeout, counting it as a transaction and mapping PostgreSQL's errors.
+    /// Runs `op` in a task of its own, within the operation timeout, counting it as a transaction and mapping
+    /// PostgreSQL's errors. The caller's cancellation does not reach `op` (a write is never cut half-way); past the
+    /// timeout the caller gets `unreachable` at once and `op` is cancelled (a transaction still waiting for a
+    /// connection never starts; one that committed stays committed: its reservation expires, charged at its estimate).
     func guarded<T: Sendable>(_ op: @escaping @Sendable () async throws -> T) async throws -> T {
         shared.transactions.add(1, ordering: .relaxed)
         let url = configuration.url, timeout = configuration.operationTimeout
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await op() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw LedgerError(kind: .unreachable, message: "the ledger database at \(url) did not answer within \(timeout)")
-                }
-                return value
+        let race = Race<T>()
+        let work = Task {
+            do { race.finish(.success(try await op())) } catch { race.finish(.failure(error)) }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            if race.finish(.failure(LedgerError(kind: .unreachable, message: "the ledger database at \(url) did not answer within \(timeout)"))) {
+                work.cancel()
             }
+        }
+        defer { timer.cancel() }
+        do {
+            return try await race.value()
         } catch {
             throw Self.map(error, url: url)
         }

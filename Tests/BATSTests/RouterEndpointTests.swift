@@ -201,7 +201,7 @@ struct RouterEndpointTests {
     func cancellationReleases() async throws {
         try await withLoopbackClient { server, client in
             var slow = ScriptedResponse.json(Self.embeddingsReply(promptTokens: 5))
-            slow.delayBeforeHead = .seconds(5)
+            slow.delayBeforeHead = .seconds(120)  // far beyond the wait below, even on a loaded machine
             server.enqueue(slow, path: "/embeddings")
             let l = try ledger(daily: .dollars(1), monthly: .dollars(10))
             let r = router(l, client)
@@ -212,7 +212,7 @@ struct RouterEndpointTests {
             }
             #expect(try l.entries(status: .reserved).count == 1)
             caller.cancel()
-            // Cancelled mid-call (the reply is 5 s away): the error is the cancellation, not a reply.
+            // Cancelled mid-call (the reply is 120 s away): the error is the cancellation, not a reply.
             await #expect(throws: CancellationError.self) { _ = try await caller.value }
             let released = try l.entries(status: .released)
             #expect(released.count == 1 && released[0].error == "cancelled")

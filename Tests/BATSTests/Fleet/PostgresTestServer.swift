@@ -67,18 +67,4 @@ enum PostgresTestServer {
         try await connection.close()
         return value
     }
-
-    /// The cluster's control script, for stopping and restarting the server mid-test.
-    static func cluster(_ verb: String) throws {
-        guard let dir = environment["BATS_TEST_POSTGRES_CLUSTER"], let script = environment["BATS_TEST_POSTGRES_SCRIPT"] else {
-            throw LedgerError(kind: .unreachable, message: "BATS_TEST_POSTGRES_CLUSTER is not set. " + howTo)
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: script)
-        p.arguments = [verb, dir]
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw LedgerError(kind: .database, message: "pg-cluster \(verb) failed (\(p.terminationStatus))") }
-    }
 }
