@@ -17,7 +17,7 @@ extension BATSCommand {
                 abstract: "Settled spend, counts, tokens and open reservations, grouped, against the limits in force.",
                 discussion: "Exits with status 3 when non-critical spend passed a window's limit.")
 
-            @Option(help: "The ledger file (default: the configuration file's ledger.path).")
+            @Option(help: "The ledger: an SQLite file or postgres://USER@HOST:PORT/DB (default: BATS_LEDGER_URL, or the configuration file's ledger).")
             var ledger: String?
 
             @OptionGroup var deployment: ConfigOptions
@@ -40,10 +40,8 @@ extension BATSCommand {
 
             func run() async throws {
                 // Audits judge spend against the limits the ledger recorded, never the file's budget.
-                let ledger = try deployment.load().requiredLedgerPath(ledger)
                 // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
-                try InputFile.checkExistingLedger(ledger)
-                let l = try SQLiteLedger(path: ledger, configuration: try readOnlyLedgerConfiguration())
+                let l = try await deployment.load().requiredLedgerLocation(ledger).openForReading()
                 let a = try l.audit(by: by, since: since?.description, until: until?.description)
                 switch format {
                 case .json: print(try AuditFormatter.json(a))
@@ -63,16 +61,13 @@ extension BATSCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Verify the ledger's hash chain and window totals; exits 2 at the first edited, inserted or deleted entry.")
 
-            @Option(help: "The ledger file (default: the configuration file's ledger.path).")
+            @Option(help: "The ledger: an SQLite file or postgres://USER@HOST:PORT/DB (default: BATS_LEDGER_URL, or the configuration file's ledger).")
             var ledger: String?
 
             @OptionGroup var deployment: ConfigOptions
 
             func run() async throws {
-                let ledger = try deployment.load().requiredLedgerPath(ledger)
-                try InputFile.checkExistingLedger(ledger)
-                let l = try SQLiteLedger(path: ledger, configuration: try readOnlyLedgerConfiguration())
-                let r = try l.verify()
+                let r = try await deployment.load().requiredLedgerLocation(ledger).verify()
                 let mode = r.chainMode == "hmac-sha256" ? "keyed chain (HMAC-SHA256)" : "unkeyed chain (SHA-256; set BATS_LEDGER_KEY when creating a ledger to key it)"
                 if let p = r.firstProblem {
                     print("TAMPERED after \(r.entriesChecked) entries: \(p) [\(mode)]")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BATSServer
+import FleetLedger
 import Foundation
 import ModelSelection
 import Replay
@@ -12,7 +13,7 @@ extension BATSCommand {
             abstract: "Show spent, reserved and remaining budget for today and this month.",
             discussion: "Without budget flags or a configuration file's budget, the limits and time zone last recorded in the ledger apply.")
 
-        @Option(help: "The ledger file (default: the configuration file's ledger.path).")
+        @Option(help: "The ledger: an SQLite file or postgres://USER@HOST:PORT/DB (default: BATS_LEDGER_URL, or the configuration file's ledger).")
         var ledger: String?
 
         @OptionGroup var budget: BudgetOptions
@@ -32,14 +33,29 @@ extension BATSCommand {
         func run() async throws {
             let settings = try deployment.load()
             let file = settings.file
-            let ledger = try settings.requiredLedgerPath(ledger)
-            // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
-            try InputFile.checkExistingLedger(ledger)
+            let location = try settings.requiredLedgerLocation(ledger)
             let date = at ?? Date()
-            // Without flags or a file's budget, only read; with them, record the change (with its time) and show the result.
-            var config = budget.setsSomething(file: file) ? try budget.ledgerConfiguration(forLedger: ledger, file: file) : try readOnlyLedgerConfiguration()
-            config.busyTimeout = .seconds(10)
-            let l = try SQLiteLedger(path: ledger, configuration: config, now: date)
+            let l: SQLiteLedger
+            switch location {
+            case .file(let ledger):
+                // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
+                try InputFile.checkExistingLedger(ledger)
+                // Without flags or a file's budget, only read; with them, record the change (with its time) and show the result.
+                var config = budget.setsSomething(file: file) ? try budget.ledgerConfiguration(forLedger: ledger, file: file) : try readOnlyLedgerConfiguration()
+                config.busyTimeout = .seconds(10)
+                l = try SQLiteLedger(path: ledger, configuration: config, now: date)
+            case .postgres(let url):
+                var config = try await budget.postgresConfiguration(url, file: file)
+                config.recordsLimits = budget.setsSomething(file: file)
+                let remote = try await PostgresLedger.connect(config, now: date)
+                do {
+                    l = try await remote.reportingCopy()
+                    await remote.close()
+                } catch {
+                    await remote.close()
+                    throw error
+                }
+            }
             let s = try l.snapshotNow(at: date)
             let zone = try l.timeZone(at: date)
             let forecasts = try l.forecast(at: date)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BATSConfiguration
+import FleetLedger
 import Foundation
 import ModelSelection
 import SpendLedger
@@ -51,9 +52,14 @@ struct BudgetOptions: ParsableArguments {
     /// keeps its own). A flag without a file's budget keeps the ledger's other limit, its scopes and its alerts;
     /// `--scope-budget` replaces the scopes.
     func limits(forLedger path: String?, file: DeploymentConfiguration? = nil) throws -> BudgetLimits? {
+        try limits(stored: { try path.flatMap(storedLimits(ofLedger:)) }, file: file)
+    }
+
+    /// ``limits(forLedger:file:)`` with the ledger's recorded limits read by `stored` (only when a flag needs them).
+    func limits(stored: () throws -> BudgetLimits?, file: DeploymentConfiguration? = nil) throws -> BudgetLimits? {
         if dailyBudget == nil, monthlyBudget == nil, scopeBudget.isEmpty { return file?.limits }
         var base = file?.limits ?? .unlimited
-        if file?.limits == nil, let path, let stored = try storedLimits(ofLedger: path) { base = stored }
+        if file?.limits == nil, let stored = try stored() { base = stored }
         base.daily = dailyBudget ?? base.daily
         base.monthly = monthlyBudget ?? base.monthly
         if !scopeBudget.isEmpty { base.scopes = scopeBudget }
@@ -73,6 +79,16 @@ struct BudgetOptions: ParsableArguments {
 
     /// The calendar of `--tz`, else the configuration file's time zone, or `nil` without either.
     func calendar(file: DeploymentConfiguration? = nil) -> BudgetCalendar? { timeZone ?? file?.calendar }
+
+    /// A PostgreSQL ledger's configuration for the flags and the configuration file: the limits to set (flags over
+    /// the ledger's recorded ones, read first when a flag needs them), the zone, the password and the chain key.
+    func postgresConfiguration(_ url: PostgresLedgerURL, file: DeploymentConfiguration? = nil) async throws -> PostgresLedger.Configuration {
+        let needsStored = (dailyBudget != nil || monthlyBudget != nil || !scopeBudget.isEmpty) && file?.limits == nil
+        let stored = needsStored ? try await LedgerLocation.postgres(url).storedLimits() : nil
+        var c = try LedgerLocation.postgresConfiguration(url, limits: try limits(stored: { stored }, file: file), calendar: calendar(file: file))
+        if changeTimeZone { throw CommandError("--change-time-zone is not supported on a PostgreSQL ledger: its zone is fixed when it is created") }
+        return c
+    }
 
     /// The ledger configuration the flags and the configuration file ask for: limits to set, the zone (changed only
     /// with --change-time-zone), and the chain key from the environment.

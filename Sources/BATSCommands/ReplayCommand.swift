@@ -66,8 +66,14 @@ extension BATSCommand {
         func run() async throws {
             // Files are checked here, not in validate(): a missing file is one line on stderr, not a usage error.
             if let workload { try InputFile.checkReadable(workload, what: "workload") }
-            if let fromLedger { try InputFile.checkExistingLedger(fromLedger) }
-            if let ledger { try InputFile.checkWritableLedger(ledger) }
+            if let fromLedger, case .file(let path) = try LedgerLocation(fromLedger) { try InputFile.checkExistingLedger(path) }
+            if let ledger {
+                // A replay runs on a virtual clock: its ledger is a file of its own, never the fleet's live database.
+                if case .postgres = try LedgerLocation(ledger) {
+                    throw CommandError("a replay writes its ledger to an SQLite file (its clock is virtual); move it with bats ledger copy FILE postgres://…")
+                }
+                try InputFile.checkWritableLedger(ledger)
+            }
             // The file's catalog, routing and budget apply; never its ledger: a replay does not write the live one.
             let settings = try deployment.load()
             let selector = try settings.selector(prices: prices)
@@ -95,7 +101,7 @@ extension BATSCommand {
             var result: ReplayReport
             switch (workload, fromLedger) {
             case (_, let fromLedger?):
-                let past = try SQLiteLedger(path: fromLedger, configuration: try readOnlyLedgerConfiguration())
+                let past = try await LedgerLocation(fromLedger).openForReading()
                 var source = LedgerWorkload(ledger: past)
                 result = try engine.run(next: { try source.next() }, into: store, progress: progress)
             case (nil, nil):

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetLedger
 import Foundation
 import ModelSelection
 import Replay
@@ -15,8 +16,20 @@ extension BATSCommand {
                 """,
             shouldDisplay: false)
 
-        @Option(help: "The ledger file (created if missing).")
+        @Option(help: "The ledger: an SQLite file (created if missing) or postgres://USER@HOST:PORT/DB.")
         var ledger: String
+
+        @Flag(help: "On a PostgreSQL ledger, reserve locally against budget leases (with --host and --journal).")
+        var leases = false
+
+        @Option(help: "This host's name in the fleet, for its leases and entries (default: the host name and process id).")
+        var host: String?
+
+        @Option(help: "The host's journal file with --leases (default: bats-journal-HOST.sqlite).")
+        var journal: String?
+
+        @Option(help: "Seconds a lease lives on the server without renewal (--leases).")
+        var leaseTtl: Int = 30
 
         @Option(help: "How many routed calls to make.")
         var tasks: Int = 1_000
@@ -86,6 +99,8 @@ extension BATSCommand {
             guard (0...3_600_000_000).contains(minLatencyUs), (minLatencyUs...3_600_000_000).contains(maxLatencyUs) else {
                 throw ValidationError("--min-latency-us and --max-latency-us must be between 0 and an hour, the minimum first")
             }
+            guard (1...86_400).contains(leaseTtl) else { throw ValidationError("--lease-ttl must be between 1 and 86400 seconds") }
+            if !leases, host != nil || journal != nil { throw ValidationError("--host and --journal go with --leases") }
             guard slowMs >= 0, reservationTtl > 0, busyTimeoutMs >= 0 else {
                 throw ValidationError("--slow-ms and --busy-timeout-ms must not be negative; --reservation-ttl must be positive")
             }
@@ -97,12 +112,8 @@ extension BATSCommand {
             // The file's catalog, routing and budget apply; --ledger stays required, so a stress run never
             // defaults to the live ledger.
             let settings = try deployment.load()
-            try InputFile.checkWritableLedger(ledger)
+            let location = try LedgerLocation(ledger)
             let selector = try settings.selector(prices: prices)
-            var config = try budget.ledgerConfiguration(forLedger: ledger, file: settings.file)
-            config.reservationTimeToLive = .seconds(reservationTtl)
-            config.busyTimeout = .milliseconds(busyTimeoutMs)
-            let store = try SQLiteLedger(path: ledger, configuration: config)
             let gateway = SimulatedGateway(
                 configuration: .init(
                     failureRate: failureRate, slowRate: slowRate, latency: .microseconds(minLatencyUs) ... .microseconds(maxLatencyUs),
@@ -115,8 +126,49 @@ extension BATSCommand {
             simulation.configuration.requestTimeout = .milliseconds(requestTimeoutMs)
             simulation.configuration.settleDeadline = .milliseconds(settleDeadlineMs)
             simulation.configuration.agents = agents
-            let report = try await simulation.run(ledger: store)
+            let report: LoadSimulation.Report
+            switch location {
+            case .file(let path):
+                guard !leases else { throw ValidationError("--leases needs a PostgreSQL ledger (--ledger postgres://…)") }
+                try InputFile.checkWritableLedger(path)
+                var config = try budget.ledgerConfiguration(forLedger: path, file: settings.file)
+                config.reservationTimeToLive = .seconds(reservationTtl)
+                config.busyTimeout = .milliseconds(busyTimeoutMs)
+                report = try await simulation.run(ledger: try SQLiteLedger(path: path, configuration: config))
+            case .postgres(let url):
+                var config = try await budget.postgresConfiguration(url, file: settings.file)
+                config.reservationTimeToLive = .seconds(reservationTtl)
+                config.operationTimeout = .milliseconds(max(busyTimeoutMs, 1_000))
+                let remote = try await PostgresLedger.connect(config)
+                do {
+                    report = try await leases ? runLeased(simulation, remote: remote) : simulation.run(ledger: remote)
+                } catch {
+                    await remote.close()
+                    throw error
+                }
+                await remote.close()
+            }
             print(try report.json())
+        }
+
+        /// The simulation on budget leases: the host's journal is opened (flushing what a previous run left), leases
+        /// are kept renewed beside the workload, and everything is written back and returned at the end.
+        func runLeased(_ simulation: LoadSimulation, remote: PostgresLedger) async throws -> LoadSimulation.Report {
+            let name = host ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+            let config = LeasedLedger.Configuration(host: name, journalPath: journal ?? "bats-journal-\(name).sqlite", leaseTimeToLive: .seconds(leaseTtl))
+            let leased = try await LeasedLedger.open(remote: remote, configuration: config)
+            let upkeep = Task { await leased.run() }
+            let report: LoadSimulation.Report
+            do {
+                report = try await simulation.run(ledger: leased)
+            } catch {
+                upkeep.cancel()
+                throw error
+            }
+            upkeep.cancel()
+            await upkeep.value
+            try await leased.close()
+            return report
         }
     }
 }

@@ -133,9 +133,17 @@ extension DeploymentConfiguration {
     public struct Ledger: Sendable, Hashable {
         /// The SQLite file, resolved against the configuration file's directory; `nil` when the file names none.
         public var path: String?
+        /// A PostgreSQL ledger's URL (`postgres://user@host:port/db`, no password), or `nil`; at most one of `path`
+        /// and `url` is set.
+        public var url: String?
 
         /// Creates ledger settings.
-        /// - Parameter path: The SQLite file, or `nil`.
-        public init(path: String? = nil) { self.path = path }
+        /// - Parameters:
+        ///   - path: The SQLite file, or `nil`.
+        ///   - url: The PostgreSQL URL, or `nil`.
+        public init(path: String? = nil, url: String? = nil) {
+            self.path = path
+            self.url = url
+        }
     }
 }

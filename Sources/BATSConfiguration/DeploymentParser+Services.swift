@@ -67,7 +67,8 @@ extension DeploymentParser {
 
     // MARK: - Ledger
 
-    /// `ledger`: the SQLite file (`ledger: spend.sqlite` or `ledger.path`), relative to the configuration's directory.
+    /// `ledger`: the SQLite file (`ledger: spend.sqlite` or `ledger.path`), relative to the configuration's directory,
+    /// or a PostgreSQL ledger (`ledger.url: postgres://user@host:port/db`, its password from the environment).
     mutating func ledger(_ node: Node?) -> DeploymentConfiguration.Ledger? {
         guard let node else { return .init() }
         if case .scalar = node {
@@ -75,8 +76,21 @@ extension DeploymentParser {
         }
         guard let t = reader.table(node, at: "ledger", keys: ["path", "url"]) else { return nil }
         if let v = t["url"] {
-            reader.invalid(v, t.path("url"), "a database URL (PostgreSQL) is not supported yet: give ledger.path, an SQLite file")
-            return nil
+            if t["path"] != nil {
+                reader.invalid(v, t.path("url"), "give ledger.path (an SQLite file) or ledger.url (PostgreSQL), not both")
+                return nil
+            }
+            guard let url = reader.string(v, at: t.path("url")) else { return nil }
+            let lower = url.lowercased()
+            guard lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://") else {
+                reader.invalid(v, t.path("url"), "a ledger URL starts with postgres:// or postgresql://")
+                return nil
+            }
+            if let at = url.firstIndex(of: "@"), url[..<at].dropFirst(lower.hasPrefix("postgres://") ? 11 : 13).contains(":") {
+                reader.invalid(v, t.path("url"), "a password does not belong in the configuration file: set BATS_LEDGER_PASSWORD or a password file")
+                return nil
+            }
+            return .init(url: url)
         }
         guard let v = t["path"] else { return .init() }
         return reader.string(v, at: t.path("path")).map { .init(path: resolve($0)) }

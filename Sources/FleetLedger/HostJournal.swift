@@ -47,11 +47,18 @@ final class HostJournal: Sendable {
         try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM call") ?? 0 }
     }
 
+    /// Runs a journal write to its end even when the calling task is cancelled (GRDB's async writes stop at a
+    /// cancellation; a call cancelled mid-flight must still have its release or settlement journaled).
+    private func uncancelled(_ body: @escaping @Sendable (Database) throws -> Void) async throws {
+        let pool = self.pool
+        try await Task { try await pool.write(body) }.value
+    }
+
     /// Records a call (open or finished), durably, before the caller learns of it.
     func put(_ seq: Int64, _ call: LocalCall, open: Bool) async throws {
         let body = try Self.encode(call)
         do {
-            try await pool.write { db in
+            try await uncancelled { db in
                 try db.execute(sql: "INSERT OR REPLACE INTO call (seq, open, body) VALUES (?, ?, ?)", arguments: [seq, open ? 1 : 0, body])
             }
         } catch {
@@ -62,7 +69,7 @@ final class HostJournal: Sendable {
     /// Forgets calls the shared ledger has recorded.
     func remove(_ seqs: [Int64]) async throws {
         if seqs.isEmpty { return }
-        try await pool.write { db in
+        try await uncancelled { db in
             for chunk in stride(from: 0, to: seqs.count, by: 500) {
                 let part = Array(seqs[chunk..<min(seqs.count, chunk + 500)])
                 try db.execute(sql: "DELETE FROM call WHERE seq IN (\(part.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(part))
@@ -74,12 +81,12 @@ final class HostJournal: Sendable {
     func putLease(_ grant: LeaseGrant) async throws {
         guard let id = grant.id else { return }
         let body = try Self.encode(grant)
-        try await pool.write { db in try db.execute(sql: "INSERT OR REPLACE INTO lease (id, body) VALUES (?, ?)", arguments: [id, body]) }
+        try await uncancelled { db in try db.execute(sql: "INSERT OR REPLACE INTO lease (id, body) VALUES (?, ?)", arguments: [id, body]) }
     }
 
     func removeLeases(_ ids: [Int64]) async throws {
         if ids.isEmpty { return }
-        try await pool.write { db in
+        try await uncancelled { db in
             for id in ids { try db.execute(sql: "DELETE FROM lease WHERE id = ?", arguments: [id]) }
         }
     }

@@ -29,6 +29,16 @@ extension PostgresLedger {
         }
     }
 
+    /// How many budget leases are open (held by hosts, not yet returned or expired).
+    /// - Throws: ``SpendLedger/LedgerError``.
+    public func openLeaseCount() async throws -> Int {
+        let logger = self.logger
+        return try await readTransaction { c in
+            let row = try await PostgresStore.rows(c, "SELECT COUNT(*) FROM budget_lease WHERE status = 'open'", logger).first
+            return Int(try row.map { try PostgresStore.int($0, 0) } ?? 0)
+        }
+    }
+
     /// PostgreSQL transactions this process has run (for benchmarks and tests).
     public var transactionCount: Int { shared.transactions.load(ordering: .relaxed) }
 }
@@ -123,8 +133,8 @@ extension PostgresStore {
         let inserted = try await PostgresStore.rows(
             c,
             """
-            INSERT INTO budget_lease (host, scopes, day_key, month_key, granted, taken_at, expires_at)
-            VALUES (\(host), \(scopeNames.joined(separator: "\n")), \(day), \(month), \(granted), \(now), \(expires)) RETURNING id
+            INSERT INTO budget_lease (host, scopes, day_key, month_key, granted, taken_at, expires_at, head_at_grant)
+            VALUES (\(host), \(scopeNames.joined(separator: "\n")), \(day), \(month), \(granted), \(now), \(expires), \(head.0)) RETURNING id
             """, logger)
         guard let r = inserted.first else { throw LedgerError(kind: .database, message: "taking a lease returned no id") }
         var q = SQLBuilder()
@@ -148,6 +158,8 @@ extension PostgresStore {
         var refunded: Int64
         var chargeEntry: Int64?
         var host: String
+        /// The chain head when the lease was granted: where the audit judges its calls.
+        var headAtGrant: Int64
 
         var room: Int64 { max(0, granted - consumed) }
         var windowKeys: [WKey] {
@@ -166,11 +178,11 @@ extension PostgresStore {
             return LeaseRow(
                 id: try int(r, 0), scopes: scopes.isEmpty ? [] : scopes.split(separator: "\n").map(String.init), day: try text(r, 2), month: try text(r, 3),
                 granted: try int(r, 4), consumed: try int(r, 5), status: try text(r, 6), expiresAt: try int(r, 7), charged: try int(r, 8),
-                refunded: try int(r, 9), chargeEntry: try optInt(r, 10), host: try text(r, 11))
+                refunded: try int(r, 9), chargeEntry: try optInt(r, 10), host: try text(r, 11), headAtGrant: try int(r, 12))
         }
     }
 
-    static let leaseColumns = "id, scopes, day_key, month_key, granted, consumed, status, expires_at, charged, refunded, charge_entry, host"
+    static let leaseColumns = "id, scopes, day_key, month_key, granted, consumed, status, expires_at, charged, refunded, charge_entry, host, head_at_grant"
 
     /// Reads the totals of every window `keys` names.
     static func windows(_ c: PostgresConnection, keys: Set<WKey>, _ logger: Logger) async throws -> [WKey: WRow] {
@@ -276,7 +288,7 @@ extension PostgresStore {
                 d, prev: head.1, hash: hash, seal: seal, origin: call.origin,
                 closing: Closing(
                     actualIn: call.actualIn, actualOut: call.actualOut, cached: call.cached, actualCost: call.actualCost, estimated: call.estimated,
-                    flags: call.flags), into: &q)
+                    flags: call.flags, judgedAt: call.leaseID.flatMap { leaseRows[$0]?.headAtGrant }), into: &q)
             head = (id, hash)
         }
         if !q.isEmpty { try await c.query(q.query, logger: logger) }
@@ -373,7 +385,7 @@ extension PostgresStore {
                 error: note, flags: flags, chain: chain)
             insertEntry(
                 d, prev: head.1, hash: hash, seal: seal, origin: nil,
-                closing: Closing(actualIn: 0, actualOut: 0, actualCost: u, estimated: true, flags: flags), into: &q)
+                closing: Closing(actualIn: 0, actualOut: 0, actualCost: u, estimated: true, flags: flags, judgedAt: l.headAtGrant), into: &q)
             head = (id, hash)
             var q3 = SQLBuilder()
             q3.add("UPDATE budget_lease SET status = 'expired', ended_at = \(q3.bind(now)), charged = \(q3.bind(u)), charge_entry = \(q3.bind(id)) WHERE id = \(q3.bind(l.id))")

@@ -77,6 +77,14 @@ enum PostgresSchema {
                 "CREATE INDEX budget_lease_open ON budget_lease (expires_at) WHERE status = 'open'",
             ]
         ),
+        (
+            // A leased call is judged by the audit where its lease was granted (the chain head then).
+            "pg-v2",
+            [
+                "ALTER TABLE entry ADD COLUMN judged_at BIGINT",
+                "ALTER TABLE budget_lease ADD COLUMN head_at_grant BIGINT NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     /// Applies the migrations this version knows and the database lacks, in one transaction behind the advisory lock.

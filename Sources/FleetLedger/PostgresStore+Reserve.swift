@@ -134,6 +134,8 @@ extension PostgresStore {
         var estimated = false
         var overLimit = false
         var flags: Int64 = 0
+        /// Where the audit judges the entry (a leased call: the chain head when its lease was granted).
+        var judgedAt: Int64? = nil
     }
 
     /// The entry's INSERT.
@@ -145,13 +147,13 @@ extension PostgresStore {
             q.bind(Int64(d.critical ? 1 : 0)), q.bind(d.reason.rawValue), q.bind(d.tags), q.bindOpt(d.error), q.bind(prev), q.bind(hash),
             q.bindOpt(seal), q.bindOpt(d.configID), q.bind(d.scopes), q.bindOpt(d.callerKey), q.bindOpt(d.boundBy), q.bindOpt(origin),
             q.bindOpt(closing.actualIn), q.bindOpt(closing.actualOut), q.bindOpt(closing.cached), q.bindOpt(closing.actualCost),
-            q.bind(Int64(closing.estimated ? 1 : 0)), q.bind(Int64(closing.overLimit ? 1 : 0)), q.bind(closing.flags),
+            q.bind(Int64(closing.estimated ? 1 : 0)), q.bind(Int64(closing.overLimit ? 1 : 0)), q.bind(closing.flags), q.bindOpt(closing.judgedAt),
         ]
         q.add("""
             INSERT INTO entry (id, request_id, attempt, task_kind, tier, model, created_at, finished_at, expires_at, day_key, month_key,
                 est_input_tokens, est_output_tokens, est_cost, status, critical, reason, tags, error, prev_hash, hash, seal, config_id, scopes,
                 caller_key, bound_by, origin, actual_input_tokens, actual_output_tokens, cached_input_tokens, actual_cost, usage_estimated,
-                over_limit, flags)
+                over_limit, flags, judged_at)
             VALUES (\(values.joined(separator: ", ")))
             """)
     }

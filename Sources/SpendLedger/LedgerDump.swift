@@ -74,7 +74,7 @@ public struct LedgerDump: Sendable, Hashable {
                 id, request_id t, attempt, task_kind t, tier t, model t, created_at, finished_at, expires_at, day_key t, month_key t,
                 est_input_tokens, est_output_tokens, est_cost, actual_input_tokens, actual_output_tokens, cached_input_tokens, actual_cost,
                 status t, critical, over_limit, usage_estimated, reason t, tags t, error t, prev_hash t, hash t, seal t, flags, config_id,
-                scopes t, caller_key t, bound_by t
+                scopes t, caller_key t, bound_by t, judged_at
                 """, order: "id"),
             t("budget_window", "period t, key t, limit_micros, settled, reserved, critical_settled, critical_reserved", order: "period, key"),
             t("scope_window", "scope t, period t, key t, limit_micros, settled, reserved, critical_settled, critical_reserved", order: "scope, period, key"),

@@ -46,6 +46,7 @@ enum LedgerQueries {
             let at = LedgerStore.date(createdAt)
             return (configs.last { $0.effectiveAt <= at } ?? configs.first)?.limits
         }
+        // In judging order: an entry at its own id, a leased call where its lease was granted (`judged_at`).
         var running: [String: Int64] = [:], overRes: [String: Int] = [:]
         var found: [BudgetBreach] = []
         var seen: Set<String> = []
@@ -53,7 +54,7 @@ enum LedgerQueries {
             db,
             sql: """
                 SELECT id, day_key, month_key, critical, actual_cost, config_id, created_at, flags, scopes FROM entry
-                WHERE status IN ('settled', 'expired') AND actual_cost IS NOT NULL ORDER BY id
+                WHERE status IN ('settled', 'expired') AND actual_cost IS NOT NULL ORDER BY COALESCE(judged_at, id), id
                 """)
         while let r = try rows.next() {
             let cost: Int64 = r[4], critical: Bool = r[3], flags: Int64 = r[7]

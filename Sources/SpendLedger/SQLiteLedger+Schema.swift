@@ -151,6 +151,12 @@ extension SQLiteLedger {
                     CREATE INDEX budget_alert_pending ON budget_alert(id) WHERE delivered_at IS NULL;
                     """)
         }
+        // Where the audit judges an entry against the limits: a call made under a budget lease (a PostgreSQL ledger's
+        // host) at the chain position where its lease was granted, as an in-flight reservation is judged where it
+        // was made; NULL (its own id) for every other entry.
+        m.registerMigration("v5") { db in
+            try db.execute(sql: "ALTER TABLE entry ADD COLUMN judged_at INTEGER")
+        }
         return m
     }
 }
