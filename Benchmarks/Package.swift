@@ -41,5 +41,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Benchmarks/GatewayBenchmarks", swiftSettings: settings, plugins: benchmarkPlugin),
+        .executableTarget(
+            name: "FleetBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"), .product(name: "BATS", package: "BATS"),
+                .product(name: "FleetLedger", package: "BATS"),
+            ],
+            path: "Benchmarks/FleetBenchmarks", swiftSettings: settings, plugins: benchmarkPlugin),
     ]
 )

@@ -22,7 +22,7 @@ extension BATSCommand {
         @Flag(help: "On a PostgreSQL ledger, reserve locally against budget leases (with --host and --journal).")
         var leases = false
 
-        @Option(help: "This host's name in the fleet, for its leases and entries (default: the host name and process id).")
+        @Option(help: "This host's name in the fleet, for its leases and entries; required with --leases (a restart under the same name finds its journal).")
         var host: String?
 
         @Option(help: "The host's journal file with --leases (default: bats-journal-HOST.sqlite).")
@@ -101,6 +101,7 @@ extension BATSCommand {
             }
             guard (1...86_400).contains(leaseTtl) else { throw ValidationError("--lease-ttl must be between 1 and 86400 seconds") }
             if !leases, host != nil || journal != nil { throw ValidationError("--host and --journal go with --leases") }
+            if leases, host == nil { throw ValidationError("--leases needs --host NAME, this host's name in the fleet") }
             guard slowMs >= 0, reservationTtl > 0, busyTimeoutMs >= 0 else {
                 throw ValidationError("--slow-ms and --busy-timeout-ms must not be negative; --reservation-ttl must be positive")
             }
@@ -154,7 +155,7 @@ extension BATSCommand {
         /// The simulation on budget leases: the host's journal is opened (flushing what a previous run left), leases
         /// are kept renewed beside the workload, and everything is written back and returned at the end.
         func runLeased(_ simulation: LoadSimulation, remote: PostgresLedger) async throws -> LoadSimulation.Report {
-            let name = host ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+            let name = host ?? ProcessInfo.processInfo.hostName
             let config = LeasedLedger.Configuration(host: name, journalPath: journal ?? "bats-journal-\(name).sqlite", leaseTimeToLive: .seconds(leaseTtl))
             let leased = try await LeasedLedger.open(remote: remote, configuration: config)
             let upkeep = Task { await leased.run() }

@@ -43,7 +43,7 @@ extension LeasedLedger {
         let key = LeaseKey(scopes: scopes, day: ctx.day, month: ctx.month)
         let est = selection.estimate.rawValue
         let margin = LedgerStore.micros(configuration.leaseTimeToLive) / 4
-        let host = configuration.host
+        let host = originPrefix
         let held: (Int64, LocalCall)? = box.state.withLock { s in
             guard var lease = s.leases[key], !lease.expiredOnServer, lease.unlimited || now < lease.grant.expiresAt - margin, lease.room >= est else { return nil }
             lease.held += est
@@ -101,7 +101,7 @@ extension LeasedLedger {
             guard let model = selection.model else { throw LedgerError(kind: .database, message: "a lease was granted without a model") }
             let key = LeaseKey(scopes: grant.scopes, day: grant.dayKey, month: grant.monthKey)
             let est = selection.estimate.rawValue
-            let host = configuration.host
+            let host = originPrefix
             let exact = policy.size(available: grant.granted, estimate: est) == est && grant.granted == est
             let (seq, c) = box.state.withLock { s -> (Int64, LocalCall) in
                 if let old = s.leases[key], let id = old.grant.id { s.retired[id] = old }
@@ -140,7 +140,7 @@ extension LeasedLedger {
         var call = request.scopedCall
         call.tier = selection.tier
         let scopes = ctx.config?.scopes(for: call).map(\.name) ?? []
-        let host = configuration.host
+        let host = originPrefix
         let (seq, c) = box.state.withLock { s -> (Int64, LocalCall) in
             let seq = s.nextSeq
             s.nextSeq += 1

@@ -18,7 +18,7 @@ import Synchronization
 /// - A host that dies leaves its leases to expire after ``Configuration/leaseTimeToLive``; their unaccounted room is
 ///   charged. Started again with the same journal, it writes the calls it ran, which corrects the charge.
 ///
-/// Reservation ids of local calls are negative (`-sequence`); their entries carry the origin `HOST:SEQUENCE`.
+/// Reservation ids of local calls are negative (`-sequence`); their entries carry the origin `HOST:RUN:SEQUENCE`.
 public struct LeasedLedger: BudgetLedger {
     /// The host, its journal, and how leases are sized, renewed and flushed.
     public struct Configuration: Sendable {
@@ -58,6 +58,9 @@ public struct LeasedLedger: BudgetLedger {
     public let configuration: Configuration
     let journal: HostJournal
     let box: LeasedState
+    /// `HOST:RUN`, the prefix of this run's origins: a run token drawn at open keeps them unique across restarts (the
+    /// journal forgets flushed calls, so sequence numbers start again) and between two processes given one name.
+    let originPrefix: String
     let acquiring = AsyncGate()
     let flushing = AsyncGate()
     let logger: Logger
@@ -81,6 +84,7 @@ public struct LeasedLedger: BudgetLedger {
         let box = LeasedState(LeasedState.Local(nextSeq: try journal.lastSequence() + 1, policy: LeasePolicy(configuration: configuration.policy)))
         let ledger = LeasedLedger(
             remote: remote, configuration: configuration, journal: journal, box: box,
+            originPrefix: "\(configuration.host):\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased())",
             logger: logger ?? Logger(label: "bats.ledger.leased", factory: { _ in SwiftLogNoOpLogHandler() }))
         let at = LedgerStore.micros(now)
         var recovered: [(Int64, LocalCall)] = []
@@ -111,11 +115,12 @@ public struct LeasedLedger: BudgetLedger {
         return ledger
     }
 
-    init(remote: PostgresLedger, configuration: Configuration, journal: HostJournal, box: LeasedState, logger: Logger) {
+    init(remote: PostgresLedger, configuration: Configuration, journal: HostJournal, box: LeasedState, originPrefix: String, logger: Logger) {
         self.remote = remote
         self.configuration = configuration
         self.journal = journal
         self.box = box
+        self.originPrefix = originPrefix
         self.logger = logger
     }
 

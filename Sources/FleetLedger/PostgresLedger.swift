@@ -137,6 +137,7 @@ public struct PostgresLedger: BudgetLedger {
         config.options.maximumConnections = max(1, c.maximumConnections)
         config.options.connectTimeout = c.operationTimeout
         config.options.keepAliveBehavior = nil
+        if let name = c.url.applicationName { config.options.additionalStartupParameters = [("application_name", name)] }
         return config
     }
 

@@ -26,6 +26,8 @@ public struct PostgresLedgerURL: Sendable, Hashable, CustomStringConvertible {
     public var tls: TLSMode
     /// A password file named by the URL (`passfile=`), read like `PGPASSFILE`.
     public var passfile: String?
+    /// The `application_name` the server shows for these connections (`pg_stat_activity`), if given.
+    public var applicationName: String?
     /// A password written in the URL (discouraged).
     var inlinePassword: String?
 
@@ -36,7 +38,8 @@ public struct PostgresLedgerURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `text` names a PostgreSQL ledger (rather than an SQLite file).
     public static func isPostgres(_ text: String) -> Bool {
-        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+        let lower = text.prefix(13).lowercased()
+        return lower.hasPrefix("postgres://") || lower.hasPrefix("postgresql://")
     }
 
     /// Parses a URL.
@@ -51,10 +54,12 @@ public struct PostgresLedgerURL: Sendable, Hashable, CustomStringConvertible {
         let items = c.queryItems ?? []
         func item(_ n: String) -> String? { items.first { $0.name == n }?.value }
         for i in items where !["sslmode", "passfile", "host", "application_name", "port"].contains(i.name) {
-            throw bad("unknown option '\(i.name)' (known: sslmode, passfile, host, port)")
+            throw bad("unknown option '\(i.name)' (known: sslmode, passfile, host, port, application_name)")
         }
         let socketDir = item("host").flatMap { $0.hasPrefix("/") ? $0 : nil }
-        host = c.host.flatMap { $0.isEmpty ? nil : $0 } ?? (socketDir == nil ? "localhost" : nil)
+        // An IPv6 literal keeps its brackets in URLComponents (`[::1]`): the socket address is without them.
+        let literal = c.host.map { $0.hasPrefix("[") && $0.hasSuffix("]") ? String($0.dropFirst().dropLast()) : $0 }
+        host = literal.flatMap { $0.isEmpty ? nil : $0 } ?? (socketDir == nil ? "localhost" : nil)
         if let h = item("host"), !h.hasPrefix("/") { host = h }
         let portNumber: Int
         if let p = c.port {
@@ -80,6 +85,7 @@ public struct PostgresLedgerURL: Sendable, Hashable, CustomStringConvertible {
         case let other: throw bad("sslmode '\(other)' is unknown (disable, prefer, require)")
         }
         passfile = item("passfile")
+        applicationName = item("application_name")
         inlinePassword = c.password
     }
 

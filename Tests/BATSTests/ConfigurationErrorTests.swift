@@ -101,8 +101,14 @@ struct ConfigurationErrorTests {
             yaml: "alerts:\n  webhook:\n    url: hooks.example.com\n",
             line: 3, key: "alerts.webhook.url", kind: { $0.isInvalidValue }, says: "http or https URL"),
         .init(
-            name: "a PostgreSQL ledger (not yet)",
-            yaml: "ledger:\n  url: postgres://db/bats\n", line: 2, key: "ledger.url", kind: { $0.isInvalidValue }, says: "not supported yet"),
+            name: "a password in the ledger URL",
+            yaml: "ledger:\n  url: postgres://bats:secret@db/bats\n", line: 2, key: "ledger.url", kind: { $0.isInvalidValue }, says: "BATS_LEDGER_PASSWORD"),
+        .init(
+            name: "a ledger path and a URL",
+            yaml: "ledger:\n  path: spend.sqlite\n  url: postgres://db/bats\n", line: 3, key: "ledger.url", kind: { $0.isInvalidValue }, says: "not both"),
+        .init(
+            name: "a ledger URL of another database",
+            yaml: "ledger:\n  url: mysql://db/bats\n", line: 2, key: "ledger.url", kind: { $0.isInvalidValue }, says: "postgres://"),
         .init(
             name: "another format version",
             yaml: "version: 2\n", line: 1, key: "version", kind: { $0.isInvalidValue }, says: "version 1"),

@@ -45,7 +45,16 @@ struct CriticalFailoverTests {
         #expect(host.holdings.pendingCalls >= 1)
         try await cluster.resume()
         let back = t0.addingTimeInterval(5)
-        try await host.flush(at: back)
+        // The pool reconnects with a backoff: retried as the upkeep loop would (bounded), then once more (idempotent).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                try await host.flush(at: back)
+                break
+            } catch let e as LedgerError where e.kind == .unreachable && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
         try await host.flush(at: back)
         let copy = try await remote.reportingCopy()
         let trades = try copy.entries().filter { $0.requestID == "trade-1" }

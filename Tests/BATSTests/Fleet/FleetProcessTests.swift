@@ -9,7 +9,7 @@ import Testing
 struct FleetProcessTests {
     static let hosts = 8, killed = 3, tasksPerHost = 160
     /// Seconds before a dead host's reservations and leases are reclaimed.
-    static let ttl = 3
+    static let ttl = 9
 
     struct Report: Decodable {
         var ok: Int
@@ -28,7 +28,7 @@ struct FleetProcessTests {
             var a = [
                 "simulate", "--ledger", url.description, "--tasks", "\(tasks)", "--concurrency", "64", "--failure-rate", "0.1", "--seed", "\(i + 1)",
                 "--request-prefix", "h\(i)-", "--critical-share", "0.02", "--min-latency-us", "2000", "--max-latency-us", "20000",
-                "--reservation-ttl", "\(Self.ttl)", "--request-timeout-ms", "1500", "--settle-deadline-ms", "500", "--agents", "4", "--daily-budget", "0.60", "--monthly-budget", "5",
+                "--reservation-ttl", "\(Self.ttl)", "--request-timeout-ms", "2000", "--settle-deadline-ms", "6000", "--agents", "4", "--daily-budget", "0.60", "--monthly-budget", "5",
                 "--scope-budget", "tag:agent=agent-1@0.05", "--scope-budget", "tag:agent=agent-2@0.10/0.50",
             ]
             if leases { a += ["--leases", "--host", "host-\(i)", "--journal", dir.appendingPathComponent("host-\(i).journal").path, "--lease-ttl", "\(Self.ttl)"] }

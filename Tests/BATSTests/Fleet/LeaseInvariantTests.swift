@@ -161,4 +161,27 @@ struct LeaseInvariantTests {
         #expect(try await Self.openLeases(url) == 0)
         await r.close()
     }
+
+    @Test("A host that closes cleanly and starts again on its journal records every call of both runs (origins never repeat)")
+    func restartKeepsOriginsUnique() async throws {
+        let url = try await PostgresTestServer.freshDatabase("lease")
+        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil)), now: t0)
+        let dir = try F.tempDir()
+        let t = F.task(.medium)
+        for run in 0..<2 {
+            let l = try await LeasedLedger.open(remote: r, configuration: Self.config("again", dir.appendingPathComponent("j").path), now: t0)
+            for i in 0..<5 {
+                guard case .reserved(let res) = try await l.reserve(ReservationRequest(requestID: "run\(run)-\(i)"), at: t0, choose: { F.selector.select(t, budget: $0) })
+                else {
+                    Issue.record("refused")
+                    return
+                }
+                _ = try await l.settle(res.id, Settlement(inputTokens: 10, outputTokens: 10, cost: res.selection.estimate), at: t0)
+            }
+            try await l.close(at: t0)
+        }
+        let settled = try await r.reportingCopy().entries(status: .settled)
+        #expect(settled.count == 10, "\(settled.map(\.requestID))")
+        await r.close()
+    }
 }
