@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "BATSServer",
             dependencies: [
-                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "BudgetAlerts",
+                "BATS", "Replay", "ModelSelection", "SpendLedger", "Gateway", "BudgetAlerts", "FleetLedger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),

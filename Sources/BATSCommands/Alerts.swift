@@ -1,5 +1,6 @@
 import ArgumentParser
 import BudgetAlerts
+import FleetLedger
 import Foundation
 import Logging
 import ModelSelection
@@ -16,7 +17,7 @@ extension BATSCommand {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Every alert recorded, delivered or pending.")
 
-            @Option(help: "The ledger file.")
+            @Option(help: "The ledger: an SQLite file or postgres://USER@HOST:PORT/DB (default: BATS_LEDGER_URL, or the configuration file's ledger).")
             var ledger: String?
 
             @Option(help: "Output format: table or json.")
@@ -29,10 +30,7 @@ extension BATSCommand {
             }
 
             func run() async throws {
-                let path = try deployment.load().requiredLedgerPath(ledger)
-                try InputFile.checkExistingLedger(path)
-                let l = try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration())
-                let alerts = try await l.alerts(limit: .max)
+                let alerts = try await deployment.load().requiredLedgerLocation(ledger).openForReading().alerts(limit: .max)
                 if format == .json {
                     let bodies = try alerts.map { try JSONSerialization.jsonObject(with: Data(BudgetAlertPayload.encode($0))) }
                     let data = try JSONSerialization.data(withJSONObject: bodies, options: [.sortedKeys, .prettyPrinted])
@@ -52,7 +50,7 @@ extension BATSCommand {
                 abstract: "Post pending alerts to a webhook (JSON, retried with backoff); with --once, one pass, then exit.",
                 discussion: "Exits 0 when every due alert was delivered, 4 when some are still pending.")
 
-            @Option(help: "The ledger file.")
+            @Option(help: "The ledger: an SQLite file or postgres://USER@HOST:PORT/DB (default: BATS_LEDGER_URL, or the configuration file's ledger).")
             var ledger: String?
 
             @Option(help: "The receiver's URL (default: the configuration file's alerts.webhook.url).")
@@ -77,8 +75,8 @@ extension BATSCommand {
 
             func run() async throws {
                 let settings = try deployment.load()
-                let path = try settings.requiredLedgerPath(ledger)
-                try InputFile.checkExistingLedger(path)
+                let location = try settings.requiredLedgerLocation(ledger)
+                if case .file(let path) = location { try InputFile.checkExistingLedger(path) }
                 let fileHook = settings.file?.alerts.webhook
                 guard let url = webhook.flatMap(URL.init(string:)) ?? fileHook?.url else {
                     throw CommandError("no webhook: give --webhook URL or alerts.webhook.url in the configuration file")
@@ -90,10 +88,27 @@ extension BATSCommand {
                     config.backoffMax = fileHook.maxBackoff
                 }
                 if let timeoutMs { config.timeout = .milliseconds(timeoutMs) }
-                let l = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, chainKey: try ledgerChainKey()))
                 var logger = Logger(label: "bats.alerts")
                 logger.logLevel = .notice
-                let delivery = WebhookAlertDelivery(ledger: l, configuration: config, logger: logger)
+                switch location {
+                case .file(let path):
+                    let l = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, chainKey: try ledgerChainKey()))
+                    try await deliver(WebhookAlertDelivery(ledger: l, configuration: config, logger: logger))
+                case .postgres(let url):
+                    // Deliverers on several hosts share the work: each claims alerts the others are not claiming.
+                    let remote = try await PostgresLedger.connect(try LedgerLocation.postgresConfiguration(url, recordsLimits: false))
+                    do {
+                        try await deliver(WebhookAlertDelivery(ledger: remote, configuration: config, logger: logger))
+                    } catch {
+                        await remote.close()
+                        throw error
+                    }
+                    await remote.close()
+                }
+            }
+
+            /// One pass (`--once`, exit 4 when some are still pending), or delivery until stopped.
+            func deliver(_ delivery: WebhookAlertDelivery) async throws {
                 if once {
                     let pass = try await delivery.deliverDue()
                     print("delivered \(pass.delivered), still pending \(pass.failed)")

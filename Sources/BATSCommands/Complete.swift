@@ -1,5 +1,6 @@
 import ArgumentParser
 import BATS
+import FleetLedger
 import Foundation
 import Gateway
 import GatewayHTTP
@@ -26,7 +27,7 @@ extension BATSCommand {
         @Flag(help: "Stream the answer as it arrives.")
         var stream = false
 
-        @Option(help: "The ledger file (default: the configuration file's ledger.path, else ./bats-ledger.sqlite).")
+        @Option(help: "The ledger: an SQLite file or postgres://USER@HOST:PORT/DB (default: BATS_LEDGER_URL, the configuration file's ledger, else ./bats-ledger.sqlite).")
         var ledger: String?
 
         @OptionGroup var budget: BudgetOptions
@@ -54,10 +55,18 @@ extension BATSCommand {
 
         func run() async throws {
             let settings = try deployment.load()
-            let ledger = settings.ledgerPath(ledger) ?? "bats-ledger.sqlite"
-            try InputFile.checkWritableLedger(ledger)
+            let location = try settings.ledgerLocation(ledger) ?? .file("bats-ledger.sqlite")
             let selector = try settings.selector(prices: prices)
-            let store = try SQLiteLedger(path: ledger, configuration: try budget.ledgerConfiguration(forLedger: ledger, file: settings.file))
+            let store: any BudgetLedger
+            var remote: PostgresLedger?
+            switch location {
+            case .file(let path):
+                try InputFile.checkWritableLedger(path)
+                store = try SQLiteLedger(path: path, configuration: try budget.ledgerConfiguration(forLedger: path, file: settings.file))
+            case .postgres(let url):
+                let r = try await PostgresLedger.connect(try await budget.postgresConfiguration(url, file: settings.file))
+                (store, remote) = (r, r)
+            }
             let config = settings.gateway()
             let routed = RoutedTask(
                 kind: task, complexity: complexity, request: ChatRequest(messages: [.user(prompt)]),
@@ -82,6 +91,7 @@ extension BATSCommand {
             }
             let usage = "\(record.usage.promptTokens) in / \(record.usage.completionTokens) out" + (record.usageEstimated ? " (estimated)" : "")
             print("model \(record.model) (\(record.tier), \(record.reason)); cost \(record.cost) for \(usage); ledger entry \(record.entryID)")
+            await remote?.close()  // on an error the process ends: the router has closed the call's reservation already
         }
     }
 }

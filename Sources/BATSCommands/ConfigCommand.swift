@@ -86,7 +86,7 @@ enum ConfigSummary {
             key = "key from the usual variables (LLM_GATEWAY_API_KEY, TARS_API_KEY, TETRATE_API_KEY)"
         }
         out.append("  gateway: \(g.baseURL ?? "default (LLM_GATEWAY_BASE_URL, TARS_API_BASE or TARS)"), \(key)")
-        out.append("  ledger: \(c.ledger.path ?? "not set")")
+        out.append("  ledger: \(c.ledger.path ?? c.ledger.url ?? "not set")")
         out.append(serverLine(c.server, callerKeys: callerKeys))
         return out
     }

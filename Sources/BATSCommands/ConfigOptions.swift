@@ -69,18 +69,6 @@ struct Deployment {
         try ModelSelector(catalog: try catalog(prices: prices), configuration: file?.routing ?? .init())
     }
 
-    /// `--ledger FILE`, else the file's `ledger.path`.
-    func ledgerPath(_ flag: String?) -> String? { flag ?? file?.ledger.path }
-
-    /// `--ledger FILE`, else the file's `ledger.path`.
-    /// - Throws: `ValidationError` when neither names a ledger.
-    func requiredLedgerPath(_ flag: String?) throws -> String {
-        guard let path = ledgerPath(flag) else {
-            throw ValidationError("give --ledger FILE, or ledger.path in the configuration file (--config or \(ConfigOptions.environmentVariable))")
-        }
-        return path
-    }
-
     /// The gateway client settings: the file's base URL and key variable over the usual environment variables.
     func gateway(environment: [String: String] = ProcessInfo.processInfo.environment) -> GatewayClient.Configuration {
         (file?.gateway ?? .init()).clientConfiguration(environment: environment)

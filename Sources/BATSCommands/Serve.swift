@@ -2,6 +2,7 @@ import ArgumentParser
 import BATS
 import BATSServer
 import BudgetAlerts
+import FleetLedger
 import Foundation
 import GatewayHTTP
 import Logging
@@ -20,7 +21,7 @@ extension BATSCommand {
                 environment only. Without caller keys the server binds to loopback only. SIGTERM or SIGINT stops it gracefully.
                 """)
 
-        @Option(help: "The ledger file (default: the configuration file's ledger.path, else ./bats-ledger.sqlite).")
+        @Option(help: "The ledger: an SQLite file or postgres://USER@HOST:PORT/DB (default: BATS_LEDGER_URL, the configuration file's ledger, else ./bats-ledger.sqlite).")
         var ledger: String?
 
         @OptionGroup var budget: BudgetOptions
@@ -63,8 +64,8 @@ extension BATSCommand {
 
         func run() async throws {
             let settings = try deployment.load()
-            let path = settings.ledgerPath(ledger) ?? "bats-ledger.sqlite"
-            try InputFile.checkWritableLedger(path)
+            let location = try settings.ledgerLocation(ledger) ?? .file("bats-ledger.sqlite")
+            if case .file(let path) = location { try InputFile.checkWritableLedger(path) }
             let selector = try settings.selector(prices: prices)
             let keys = try ServeKeys.load(settings: settings, keysFile: keysFile)
             let server = settings.file?.server
@@ -73,9 +74,36 @@ extension BATSCommand {
             if let b = maxBodyBytes ?? server?.maxBodyBytes { config.maxBodyBytes = b }
             if let g = shutdownGrace.map({ Duration.seconds($0) }) ?? server?.shutdownGrace { config.shutdownGrace = g }
             try config.validate()  // before the ledger is opened or created
-            var ledgerConfig = try budget.ledgerConfiguration(forLedger: path, file: settings.file)
-            ledgerConfig.limits = try keys.limits(ledgerConfig.limits, forLedger: path)
-            let store = try SQLiteLedger(path: path, configuration: ledgerConfig)
+            switch location {
+            case .file(let path):
+                var ledgerConfig = try budget.ledgerConfiguration(forLedger: path, file: settings.file)
+                ledgerConfig.limits = try keys.limits(ledgerConfig.limits, forLedger: path)
+                let store = try SQLiteLedger(path: path, configuration: ledgerConfig)
+                try await serve(store, reports: store, alerts: store, name: path, settings: settings, selector: selector, keys: keys, config: config)
+            case .postgres(let url):
+                var ledgerConfig = try await budget.postgresConfiguration(url, file: settings.file)
+                if keys.count > 0 {  // the keys' own budgets join the recorded scopes
+                    let stored = ledgerConfig.limits == nil ? try await location.storedLimits() : nil
+                    ledgerConfig.limits = try keys.limits(ledgerConfig.limits, stored: { stored })
+                }
+                let remote = try await PostgresLedger.connect(ledgerConfig)
+                do {
+                    try await serve(
+                        remote, reports: PostgresReports(ledger: remote), alerts: remote, name: url.description, settings: settings, selector: selector,
+                        keys: keys, config: config)
+                } catch {
+                    await remote.close()
+                    throw error
+                }
+                await remote.close()
+            }
+        }
+
+        /// Runs the server on `store` until SIGTERM or SIGINT, with alert delivery beside it when a webhook is set.
+        func serve(
+            _ store: some BudgetLedger, reports: any LedgerReporting, alerts: any BudgetAlertStore, name: String, settings: Deployment,
+            selector: ModelSelector, keys: ServeKeys, config: BATSServer.Configuration
+        ) async throws {
             var logger = Logger(label: "bats.serve")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
             var services: [any Service] = []
@@ -84,16 +112,15 @@ extension BATSCommand {
                 c.timeout = hook.timeout
                 c.backoffBase = hook.backoff
                 c.backoffMax = hook.maxBackoff
-                services.append(AlertDeliveryService(delivery: WebhookAlertDelivery(ledger: store, configuration: c, logger: logger)))
+                services.append(AlertDeliveryService(delivery: WebhookAlertDelivery(ledger: alerts, configuration: c, logger: logger)))
             }
             let gateway = settings.gateway()
-            let ledgerPath = path
             try await withGatewayClient(configuration: gateway, logger: logger) { client in
                 let router = Router(selector: selector, ledger: store, gateway: client, configuration: .init(requestTimeout: .seconds(timeout)))
-                let s = try BATSServer(router: router, reports: store, configuration: config, logger: logger)
+                let s = try BATSServer(router: router, reports: reports, configuration: config, logger: logger)
                 try await s.run(services: services) { url in
                     let keyNote = keys.count == 0 ? "no caller keys (loopback only)" : "\(keys.count) caller key(s)"
-                    FileHandle.standardOutput.write(Data("bats serve: listening on \(url) (ledger \(ledgerPath), \(keyNote))\n".utf8))
+                    FileHandle.standardOutput.write(Data("bats serve: listening on \(url) (ledger \(name), \(keyNote))\n".utf8))
                 }
                 let open = s.metrics.openReservations
                 FileHandle.standardError.write(Data("bats serve: stopped; \(open) reservation(s) left open by this server\n".utf8))

@@ -40,6 +40,11 @@ struct ServeKeys {
     ///   - path: The ledger file, for its stored limits.
     /// - Returns: The limits to set, or `nil` when there is nothing to change.
     func limits(_ limits: BudgetLimits?, forLedger path: String) throws -> BudgetLimits? {
+        try self.limits(limits, stored: { try storedLimits(ofLedger: path) })
+    }
+
+    /// ``limits(_:forLedger:)`` with the ledger's recorded limits read by `stored` (a PostgreSQL ledger's).
+    func limits(_ limits: BudgetLimits?, stored: () throws -> BudgetLimits?) throws -> BudgetLimits? {
         let keyScopes = keys.scopes
         if var configured = limits {
             let names = Set(keyScopes.map(\.name))
@@ -52,7 +57,7 @@ struct ServeKeys {
             return configured
         }
         guard !keyScopes.isEmpty else { return nil }
-        var base = try storedLimits(ofLedger: path) ?? .unlimited
+        var base = try stored() ?? .unlimited
         base.scopes = base.scopes.filter { !$0.name.hasPrefix("key:") } + keyScopes
         try base.validate()
         return base

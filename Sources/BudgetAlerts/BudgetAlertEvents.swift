@@ -7,7 +7,7 @@ public struct BudgetAlertEvents: AsyncSequence, Sendable {
     /// The element.
     public typealias Element = BudgetAlert
 
-    let ledger: SQLiteLedger
+    let ledger: any BudgetAlertStore
     let afterID: Int64
     let pollInterval: Duration
     let sleep: @Sendable (Duration) async throws -> Void
@@ -19,7 +19,7 @@ public struct BudgetAlertEvents: AsyncSequence, Sendable {
     ///   - pollInterval: How often the ledger is read while nothing is new.
     ///   - sleep: How to wait (injected in tests).
     public init(
-        ledger: SQLiteLedger, afterID: Int64 = 0, pollInterval: Duration = .milliseconds(500),
+        ledger: any BudgetAlertStore, afterID: Int64 = 0, pollInterval: Duration = .milliseconds(500),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.ledger = ledger

@@ -56,7 +56,7 @@ public struct WebhookAlertDelivery: Sendable {
         }
     }
 
-    let ledger: SQLiteLedger
+    let ledger: any BudgetAlertStore
     let configuration: Configuration
     let client: HTTPClient
     let logger: Logger
@@ -70,7 +70,7 @@ public struct WebhookAlertDelivery: Sendable {
     ///   - logger: Where each alert is logged at notice level, and failures at warning.
     ///   - now: The clock.
     public init(
-        ledger: SQLiteLedger, configuration: Configuration, client: HTTPClient = .shared, logger: Logger,
+        ledger: any BudgetAlertStore, configuration: Configuration, client: HTTPClient = .shared, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.ledger = ledger
