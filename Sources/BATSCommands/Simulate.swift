@@ -147,6 +147,7 @@ extension BATSCommand {
                     await remote.close()
                     throw error
                 }
+                printError("bats simulate: \(remote.transactionCount) PostgreSQL transactions")
                 await remote.close()
             }
             print(try report.json())

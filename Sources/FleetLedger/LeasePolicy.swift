@@ -38,6 +38,10 @@ public struct LeasePolicy: Sendable, Hashable {
     /// Recent spend per second (micro-dollars), decayed.
     public private(set) var burnPerSecond: Double = 0
     private var lastAt: Int64?
+    /// Twice the last grant when it was used up within half the horizon (slow start: a host whose burn rate has not
+    /// caught up yet doubles its lease each time, as TCP grows its window), else 0.
+    public private(set) var growthFloor: Int64 = 0
+    private var lastGrantAt: Int64?
 
     /// Creates a policy with no history.
     public init(configuration: Configuration = .init()) { self.configuration = configuration }
@@ -64,10 +68,24 @@ public struct LeasePolicy: Sendable, Hashable {
         if !overflow, available <= endMark { return estimate }
         let horizon = Double(configuration.horizon.components.seconds) + Double(configuration.horizon.components.attoseconds) / 1e18
         let burn = burnPerSecond * horizon
-        let wanted = burn >= Double(Int64.max / 2) ? Int64.max / 2 : Int64(burn)
+        let wanted = max(burn >= Double(Int64.max / 2) ? Int64.max / 2 : Int64(burn), growthFloor)
         let share = Int64((Int128(available) * Int128(configuration.maxSharePartsPerMillion)) / 1_000_000)
         let cap = min(share, configuration.maxAmount)
         return max(estimate, min(max(wanted, estimate.multipliedReportingOverflow(by: 4).overflow ? estimate : estimate * 4), cap))
+    }
+
+    /// Records a lease granted at `micros`: when the previous one went within half the horizon, the next is at least
+    /// twice this one (still bounded by the share of what is left and the maximum).
+    public mutating func granted(_ amount: Int64, at micros: Int64) {
+        let half = (configuration.horizon / 2).components
+        let halfMicros = half.seconds.multipliedReportingOverflow(by: 1_000_000).partialValue &+ half.attoseconds / 1_000_000_000_000
+        if let t = lastGrantAt, micros >= t, micros - t < halfMicros {
+            let (doubled, o) = max(0, amount).multipliedReportingOverflow(by: 2)
+            growthFloor = o ? Int64.max / 2 : doubled
+        } else {
+            growthFloor = 0
+        }
+        lastGrantAt = micros
     }
 
     static func pow2(_ x: Double) -> Double { pow(2, x) }

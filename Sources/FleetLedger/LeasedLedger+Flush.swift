@@ -47,7 +47,12 @@ extension LeasedLedger {
     /// Writes pending calls, renews leases near their expiry and gives back the ones not needed, in one transaction.
     /// - Parameter all: Everything pending, and every lease without calls in flight (closing).
     public func flush(at date: Date, all: Bool = false) async throws {
-        try await flushing.withGate {
+        try await flushing.withGate { try await flushHoldingGate(at: date, all: all) }
+    }
+
+    /// The flush, by the one task holding the flush gate.
+    func flushHoldingGate(at date: Date, all: Bool) async throws {
+        do {
             let now = LedgerStore.micros(date)
             let p = plan(at: now, all: all)
             if p.isEmpty { return }
@@ -93,12 +98,18 @@ extension LeasedLedger {
     func flushIfDue(at date: Date) async throws {
         let now = LedgerStore.micros(date)
         let interval = LedgerStore.micros(configuration.flushInterval)
-        let due = box.state.withLock { s in
-            s.pending.count >= configuration.flushEvery || now.subtractingReportingOverflow(s.lastFlush).partialValue >= interval || s.lastFlush == .min
-                || s.leases.values.contains { $0.single && $0.held == 0 && $0.grant.id != nil }
+        let due = {
+            self.box.state.withLock { s in
+                s.pending.count >= self.configuration.flushEvery || now.subtractingReportingOverflow(s.lastFlush).partialValue >= interval
+                    || s.lastFlush == .min || s.leases.values.contains { $0.single && $0.held == 0 && $0.grant.id != nil }
+            }
         }
-        guard due else { return }
-        do { try await flush(at: date) } catch let e as LedgerError where e.kind == .unreachable {
+        guard due() else { return }
+        do {
+            // Asked again inside the gate: calls that found a flush due while another ran wait for it, and then find
+            // their calls written (without this, each would send a small flush of its own).
+            try await flushing.withGate { if due() { try await flushHoldingGate(at: date, all: false) } }
+        } catch let e as LedgerError where e.kind == .unreachable {
             // The calls stay in the journal; the next flush writes them.
             logger.warning("ledger database unreachable: calls wait in the host journal", metadata: ["error": "\(e.message)"])
         }

@@ -109,6 +109,7 @@ extension LeasedLedger {
                 let seq = s.nextSeq
                 s.nextSeq += 1
                 s.policy.record(est, at: now)
+                s.policy.granted(grant.granted, at: now)
                 s.views[ctx.scopes] = BudgetView(snapshot: snapshot, usedSince: est)
                 let c = Self.localCall(request, selection, seq: seq, host: host, at: now, day: grant.dayKey, month: grant.monthKey, scopes: grant.scopes, configID: configID, leaseID: grant.id)
                 s.open[seq] = c

@@ -30,7 +30,7 @@ public struct LeasedLedger: BudgetLedger {
         public var policy: LeasePolicy.Configuration
         /// How long a lease lives on the server without renewal.
         public var leaseTimeToLive: Duration
-        /// Calls written per flush (at most), and the batch that triggers one.
+        /// Finished calls that trigger a flush (one flush writes up to four times this, at least 200, of what is pending).
         public var flushEvery: Int
         /// The longest a finished call waits before a flush (checked on each call and by ``run()``).
         public var flushInterval: Duration
@@ -40,7 +40,7 @@ public struct LeasedLedger: BudgetLedger {
         /// Creates a configuration.
         public init(
             host: String, journalPath: String, policy: LeasePolicy.Configuration = .init(), leaseTimeToLive: Duration = .seconds(30),
-            flushEvery: Int = 50, flushInterval: Duration = .seconds(1), idleReturn: Duration = .seconds(5)
+            flushEvery: Int = 100, flushInterval: Duration = .seconds(1), idleReturn: Duration = .seconds(5)
         ) {
             self.host = host
             self.journalPath = journalPath

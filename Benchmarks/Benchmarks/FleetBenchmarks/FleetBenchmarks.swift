@@ -10,6 +10,7 @@ import FleetLedger
 import Foundation
 import ModelSelection
 import SpendLedger
+import Synchronization
 
 let selector = try! ModelSelector(catalog: try! ModelCatalog.bundled())
 let task = TaskProfile(kind: "classify_headline", complexity: .simple, inputTokens: 400, maxOutputTokens: 50)
@@ -29,53 +30,66 @@ func call(_ ledger: some BudgetLedger, _ i: Int) async throws {
     blackHole(try await ledger.settle(r.id, Settlement(inputTokens: 400, outputTokens: 50, cost: r.selection.estimate), at: at))
 }
 
-func report(_ name: String, _ remote: PostgresLedger, before: Int, calls: Int) {
-    let tx = remote.transactionCount - before
-    FileHandle.standardError.write(Data("\(name): \(tx) PostgreSQL transactions for \(calls) calls (\(Double(tx) * 1_000 / Double(max(calls, 1))) per 1,000)\n".utf8))
+/// Prints the PostgreSQL transactions a benchmark ran per 1,000 calls (its samples; each sample is one call).
+func report(_ name: String, _ remote: PostgresLedger, _ holder: Holder) {
+    let tx = remote.transactionCount - holder.start, calls = holder.calls.load(ordering: .relaxed)
+    let per = Double(tx) * 1_000 / Double(max(calls, 1))
+    FileHandle.standardError.write(Data("\(name): \(tx) PostgreSQL transactions for \(calls) calls (\(Int(per.rounded())) per 1,000)\n".utf8))
 }
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput], warmupIterations: 20, maxDuration: .seconds(8), maxIterations: 20_000)
 
-    Benchmark("reserve+settle: SQLite (new WAL ledger, baseline)") { benchmark, ledger in
+    Benchmark("reserve+settle: SQLite (new WAL ledger, baseline)") { (benchmark: Benchmark, ledger: SQLiteLedger) in
         for i in benchmark.scaledIterations { try await call(ledger, i) }
-    } setup: {
+    } setup: { () throws -> SQLiteLedger in
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bats-bench-fleet-\(UUID().uuidString).sqlite").path
         return try SQLiteLedger(path: path, configuration: .init(limits: limits))
     }
 
     for (label, variable) in [("loopback", "BATS_TEST_POSTGRES_URL"), ("5 ms proxy", "BATS_BENCH_POSTGRES_DELAYED_URL")] where environment[variable] != nil {
+        let direct = Holder(), leased = Holder()
         Benchmark("reserve+settle: PostgreSQL direct (\(label))") { benchmark in
+            guard let (remote, _) = direct.get() else { return }
+            for i in benchmark.scaledIterations { try await call(remote, i) }
+        } setup: {
             guard let remote = try await postgres(variable) else { return }
-            let before = remote.transactionCount
-            var n = 0
-            benchmark.startMeasurement()
-            for i in benchmark.scaledIterations {
-                try await call(remote, i)
-                n += 1
-            }
-            benchmark.stopMeasurement()
-            report("direct \(label)", remote, before: before, calls: n)
+            direct.set(remote, nil)
+        } teardown: {
+            guard let (remote, _) = direct.get() else { return }
+            report("direct \(label)", remote, direct)
             await remote.close()
         }
 
         Benchmark("reserve+settle: PostgreSQL with leases (\(label))") { benchmark in
+            guard let (_, host) = leased.get(), let host else { return }
+            for i in benchmark.scaledIterations { try await call(host, i) }
+        } setup: {
             guard let remote = try await postgres(variable) else { return }
             let journal = FileManager.default.temporaryDirectory.appendingPathComponent("bats-bench-journal-\(UUID().uuidString).sqlite").path
             let host = try await LeasedLedger.open(remote: remote, configuration: .init(host: "bench-\(UUID().uuidString.prefix(8))", journalPath: journal))
             for i in 0..<200 { try await call(host, -1 - i) }  // the lease sized from a burn rate
-            let before = remote.transactionCount
-            var n = 0
-            benchmark.startMeasurement()
-            for i in benchmark.scaledIterations {
-                try await call(host, i)
-                n += 1
-            }
-            benchmark.stopMeasurement()
-            report("leased \(label)", remote, before: before, calls: n)
+            leased.set(remote, host)
+        } teardown: {
+            guard let (remote, host) = leased.get(), let host else { return }
+            report("leased \(label)", remote, leased)
             try await host.close()
             await remote.close()
         }
+    }
+}
+
+/// One benchmark's ledgers, made in its setup, and the transaction count and call count at the start.
+final class Holder: Sendable {
+    let state = Mutex<(remote: PostgresLedger, host: LeasedLedger?, transactions: Int)?>(nil)
+    let calls = Atomic<Int>(0)
+    var start: Int { state.withLock { $0?.transactions ?? 0 } }
+
+    func set(_ remote: PostgresLedger, _ host: LeasedLedger?) { state.withLock { $0 = (remote, host, remote.transactionCount) } }
+
+    func get() -> (PostgresLedger, LeasedLedger?)? {
+        calls.add(1, ordering: .relaxed)
+        return state.withLock { s in s.map { ($0.remote, $0.host) } }
     }
 }
