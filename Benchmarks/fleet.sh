@@ -21,6 +21,7 @@ dir=$(mktemp -d)
 proxy_pid=
 cleanup() { [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
+[ -n "${BATS_FLEET_KEEP:-}" ] && trap '[ -n "$proxy_pid" ] && kill "$proxy_pid"; echo "kept $dir"' EXIT
 if [ "$delay" != 0 ]; then
     pport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     python3 Benchmarks/delay-proxy.py --listen 127.0.0.1:$pport --upstream 127.0.0.1:$port --delay-ms "$delay" >"$dir/proxy.log" 2>&1 &
@@ -35,17 +36,19 @@ for procs in 1 8 32; do
         db="bench_${mode}_${procs}_$$"
         admin "CREATE DATABASE $db OWNER bats" >/dev/null
         url="postgres://bats@127.0.0.1:$port/$db"
-        "$bats" simulate --ledger "$url" --tasks 0 --daily-budget 100000 --monthly-budget 1000000 >/dev/null
+        "$bats" simulate --ledger "$url" --tasks 0 --daily-budget 100000 --monthly-budget 1000000 >/dev/null 2>>"$dir/simulate.err"
         per=$((calls / procs))
         tx0=$(admin "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$db'")
         start=$(date +%s.%N)
+        pids=()
         for i in $(seq 1 "$procs"); do
             extra=()
             [ "$mode" = leases ] && extra=(--leases --host "h$i" --journal "$dir/$db-h$i.journal")
             "$bats" simulate --ledger "$url" --tasks "$per" --concurrency "$conc" --failure-rate 0 --slow-rate 0 --cancel-rate 0 --critical-share 0 \
-                --min-latency-us 0 --max-latency-us 0 --seed "$i" --request-prefix "p$i-" "${extra[@]}" > "$dir/$db-$i.json" &
+                --min-latency-us 0 --max-latency-us 0 --busy-timeout-ms 120000 --seed "$i" --request-prefix "p$i-" "${extra[@]}" > "$dir/$db-$i.json" 2>>"$dir/simulate.err" &
+            pids+=($!)
         done
-        wait
+        wait "${pids[@]}"  # not the proxy
         end=$(date +%s.%N)
         sleep 1  # pg_stat_database is updated by the backends shortly after their transactions
         tx1=$(admin "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$db'")
@@ -53,10 +56,13 @@ for procs in 1 8 32; do
         python3 - "$procs" "$mode" "$per" "$start" "$end" "$tx0" "$tx1" "$breaches" "$dir/$db" <<'PY'
 import json, sys, glob
 procs, mode, per, start, end, tx0, tx1, breaches, base = sys.argv[1:]
-ok = sum(json.load(open(f))["ok"] for f in glob.glob(base + "-*.json"))
+reports = [open(f).read().strip() for f in glob.glob(base + "-*.json")]
+ok = sum(json.loads(r)["ok"] for r in reports if r)
+failed = sum(1 for r in reports if not r)
 n = int(procs) * int(per); wall = float(end) - float(start)
 print(f"processes {procs:>2}  {mode:<6}  calls {n}  ok {ok}  wall {wall:6.2f} s  {n / wall:8.0f} calls/s  "
-      f"{(int(tx1) - int(tx0)) * 1000 / n:7.1f} PostgreSQL tx per 1,000 calls  overspend breaches {breaches}")
+      f"{(int(tx1) - int(tx0)) * 1000 / n:7.1f} PostgreSQL tx per 1,000 calls  overspend breaches {breaches}"
+      + (f"  ({failed} process(es) failed: see the kept simulate.err)" if failed else ""))
 PY
         admin "DROP DATABASE $db" >/dev/null
     done

@@ -104,7 +104,9 @@ extension LeasedLedger {
                     || s.lastFlush == .min || s.leases.values.contains { $0.single && $0.held == 0 && $0.grant.id != nil }
             }
         }
-        guard due() else { return }
+        // Not while the server was unreachable moments ago: a call's settlement is in the journal, and `run()` or the
+        // next due flush after the pause writes it.
+        guard due(), box.state.withLock({ now >= $0.downUntil }) else { return }
         do {
             // Asked again inside the gate: calls that found a flush due while another ran wait for it, and then find
             // their calls written (without this, each would send a small flush of its own).

@@ -280,15 +280,16 @@ extension PostgresStore {
             d.error = call.error
             d.expiresAt = nil
             let hash = d.hash(previous: head.1, chain: chain)
+            let judgedAt = call.leaseID.flatMap { leaseRows[$0]?.headAtGrant }
             let seal = LedgerStore.sealHash(
                 hash: hash, status: call.entryStatus, actualIn: call.actualIn.map(Int.init), actualOut: call.actualOut.map(Int.init),
                 cached: call.cached.map(Int.init), actualCost: call.actualCost, estimated: call.estimated, finishedAt: call.finishedAt ?? now,
-                overLimit: false, error: call.error, flags: call.flags, chain: chain)
+                overLimit: false, error: call.error, flags: call.flags, judgedAt: judgedAt, chain: chain)
             insertEntry(
                 d, prev: head.1, hash: hash, seal: seal, origin: call.origin,
                 closing: Closing(
                     actualIn: call.actualIn, actualOut: call.actualOut, cached: call.cached, actualCost: call.actualCost, estimated: call.estimated,
-                    flags: call.flags, judgedAt: call.leaseID.flatMap { leaseRows[$0]?.headAtGrant }), into: &q)
+                    flags: call.flags, judgedAt: judgedAt), into: &q)
             head = (id, hash)
         }
         if !q.isEmpty { try await c.query(q.query, logger: logger) }
@@ -338,13 +339,14 @@ extension PostgresStore {
 
     /// Lowers an expired lease's charge entry by what late-written calls of that lease cost (a late settlement).
     static func reseal(_ c: PostgresConnection, entryID: Int64, refund: Int64, chain: ChainHasher, now: Int64, _ logger: Logger) async throws {
-        guard let r = try await PostgresStore.rows(c, "SELECT hash, actual_cost, error, flags, finished_at FROM entry WHERE id = \(entryID)", logger).first else { return }
+        guard let r = try await PostgresStore.rows(c, "SELECT hash, actual_cost, error, flags, finished_at, judged_at FROM entry WHERE id = \(entryID)", logger).first
+        else { return }
         let hash = try text(r, 0), cost = (try optInt(r, 1) ?? 0) - refund, error = try optText(r, 2)
         let flags = EntryFlags(rawValue: try int(r, 3)).union(.settledAfterExpiry).rawValue
         let finished = try optInt(r, 4) ?? now
         let seal = LedgerStore.sealHash(
             hash: hash, status: .expired, actualIn: 0, actualOut: 0, cached: nil, actualCost: cost, estimated: true, finishedAt: finished,
-            overLimit: false, error: error, flags: flags, chain: chain)
+            overLimit: false, error: error, flags: flags, judgedAt: try optInt(r, 5), chain: chain)
         try await c.query("UPDATE entry SET actual_cost = \(cost), flags = \(flags), seal = \(seal) WHERE id = \(entryID)", logger: logger)
     }
 
@@ -382,7 +384,7 @@ extension PostgresStore {
             let hash = d.hash(previous: head.1, chain: chain)
             let seal = LedgerStore.sealHash(
                 hash: hash, status: .expired, actualIn: 0, actualOut: 0, cached: nil, actualCost: u, estimated: true, finishedAt: now, overLimit: false,
-                error: note, flags: flags, chain: chain)
+                error: note, flags: flags, judgedAt: l.headAtGrant, chain: chain)
             insertEntry(
                 d, prev: head.1, hash: hash, seal: seal, origin: nil,
                 closing: Closing(actualIn: 0, actualOut: 0, actualCost: u, estimated: true, flags: flags, judgedAt: l.headAtGrant), into: &q)

@@ -5,7 +5,7 @@ extension LedgerStore {
 
     package static func sealHash(
         hash: String, status: EntryStatus, actualIn: Int?, actualOut: Int?, cached: Int?, actualCost: Int64?, estimated: Bool, finishedAt: Int64,
-        overLimit: Bool, error: String?, flags: Int64, chain: ChainHasher
+        overLimit: Bool, error: String?, flags: Int64, judgedAt: Int64? = nil, chain: ChainHasher
     ) -> String {
         // s1|hash|status|actualIn|actualOut|cached|actualCost|estimated|finished|overLimit|error  (absent numbers are "-"),
         // then |flags when any flag is set (so entries sealed before flags existed keep their seals).
@@ -20,7 +20,14 @@ extension LedgerStore {
         t.add(finishedAt)
         t.add(overLimit ? 1 : 0)
         t.add(error ?? "")
-        if flags != 0 { t.add(flags) }
+        // A leased call's judging position (`judged_at`) after the flags, so moving it to hide a breach breaks the seal.
+        if let judgedAt {
+            t.add(flags)
+            t.add("judged-at")
+            t.add(judgedAt)
+        } else if flags != 0 {
+            t.add(flags)
+        }
         return t.hex(chain)
     }
 

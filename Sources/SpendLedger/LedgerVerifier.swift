@@ -72,7 +72,7 @@ extension SQLiteLedger {
                 sql: """
                     SELECT id, request_id, attempt, task_kind, tier, model, created_at, day_key, month_key, est_input_tokens, est_output_tokens,
                         est_cost, critical, reason, tags, prev_hash, hash, status, actual_input_tokens, actual_output_tokens, cached_input_tokens,
-                        actual_cost, usage_estimated, finished_at, over_limit, error, seal, flags, scopes, caller_key, bound_by
+                        actual_cost, usage_estimated, finished_at, over_limit, error, seal, flags, scopes, caller_key, bound_by, judged_at
                     FROM entry ORDER BY id
                     """)
             while let r = try rows.next() {
@@ -97,7 +97,7 @@ extension SQLiteLedger {
                 if status != .reserved {
                     let expectedSeal = LedgerStore.sealHash(
                         hash: stored, status: status, actualIn: r[18], actualOut: r[19], cached: r[20], actualCost: r[21], estimated: r[22],
-                        finishedAt: r[23] ?? 0, overLimit: r[24], error: r[25], flags: r[27], chain: chain)
+                        finishedAt: r[23] ?? 0, overLimit: r[24], error: r[25], flags: r[27], judgedAt: r[31], chain: chain)
                     if seal != expectedSeal {
                         return .init(entriesChecked: checked, headHash: prev, firstProblem: .init(kind: .edited, entryID: id, detail: "its \(status) fields do not match its seal"))
                     }

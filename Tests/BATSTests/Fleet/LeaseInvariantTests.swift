@@ -184,4 +184,27 @@ struct LeaseInvariantTests {
         #expect(settled.count == 10, "\(settled.map(\.requestID))")
         await r.close()
     }
+
+    @Test("A leased call is judged where its lease was granted, and moving that position breaks verify")
+    func judgedAtIsSealed() async throws {
+        let url = try await PostgresTestServer.freshDatabase("lease")
+        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil)), now: t0)
+        let dir = try F.tempDir()
+        let l = try await LeasedLedger.open(remote: r, configuration: Self.config("judged", dir.appendingPathComponent("j").path), now: t0)
+        let t = F.task(.medium)
+        for i in 0..<3 {
+            guard case .reserved(let res) = try await l.reserve(ReservationRequest(requestID: "j\(i)"), at: t0, choose: { F.selector.select(t, budget: $0) }) else {
+                Issue.record("refused")
+                return
+            }
+            _ = try await l.settle(res.id, Settlement(inputTokens: 10, outputTokens: 10, cost: res.selection.estimate), at: t0)
+        }
+        try await l.close(at: t0)
+        #expect(try await PostgresTestServer.integer(url, "SELECT COUNT(*) FROM entry WHERE judged_at IS NOT NULL") == 3)
+        #expect(try await r.verify().isIntact)
+        try await PostgresTestServer.execute(url, "UPDATE entry SET judged_at = judged_at + 1000 WHERE request_id = 'j1'")
+        let report = try await r.verify()
+        #expect(report.firstProblem?.kind == .edited, "\(String(describing: report.firstProblem))")
+        await r.close()
+    }
 }
