@@ -15,7 +15,7 @@ struct CriticalFailoverTests {
         let cluster = try await PrivateCluster.start()
         let t0 = Date()
         let limits = BudgetLimits(daily: .dollars(1), monthly: nil)
-        let config = PostgresLedger.Configuration(url: cluster.url, password: cluster.password, limits: limits, operationTimeout: .seconds(3))
+        let config = PostgresLedger.Configuration(url: cluster.url, password: cluster.password, limits: limits, operationTimeout: .seconds(15))
         let remote = try await PostgresLedger.connect(config, now: t0)
         let dir = try F.tempDir()
         let journal = dir.appendingPathComponent("h1.journal").path

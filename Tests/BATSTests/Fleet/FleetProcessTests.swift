@@ -28,7 +28,7 @@ struct FleetProcessTests {
             var a = [
                 "simulate", "--ledger", url.description, "--tasks", "\(tasks)", "--concurrency", "64", "--failure-rate", "0.1", "--seed", "\(i + 1)",
                 "--request-prefix", "h\(i)-", "--critical-share", "0.02", "--min-latency-us", "2000", "--max-latency-us", "20000",
-                "--reservation-ttl", "\(Self.ttl)", "--request-timeout-ms", "2000", "--settle-deadline-ms", "6000", "--agents", "4", "--daily-budget", "0.60", "--monthly-budget", "5",
+                "--reservation-ttl", "\(Self.ttl)", "--request-timeout-ms", "2000", "--settle-deadline-ms", "60000", "--busy-timeout-ms", "60000", "--agents", "4", "--daily-budget", "0.60", "--monthly-budget", "5",
                 "--scope-budget", "tag:agent=agent-1@0.05", "--scope-budget", "tag:agent=agent-2@0.10/0.50",
             ]
             if leases { a += ["--leases", "--host", "host-\(i)", "--journal", dir.appendingPathComponent("host-\(i).journal").path, "--lease-ttl", "\(Self.ttl)"] }
@@ -56,16 +56,19 @@ struct FleetProcessTests {
             reports[i] = try JSONDecoder().decode(Report.self, from: Data(o.stdout.utf8))
         }
         #expect(reports.values.reduce(0) { $0 + $1.refused } > 0, "the budget should bind")
-        // The dead host's reservations and leases end by their time-to-live; with leases it also starts again on its
-        // journal, which writes what it had finished, once.
-        try await Task.sleep(for: .seconds(Self.ttl + 1))
+        // With leases the dead host starts again on its journal, which writes what it had finished, once, and gives
+        // back its leases; its reservations (and, without a restart, its leases) end by their time-to-live, reclaimed
+        // below at a moment past it (the deadlines are generous: a loaded machine queues on the ledger's lock).
         if leases {
             let restart = try await BATSChild.run(arguments(Self.killed, tasks: 0), scratch: dir, environment: env)
             #expect(restart.status == 0, "\(restart.stderr)")
         }
         let config = PostgresLedger.Configuration(url: url, password: PostgresTestServer.password, recordsLimits: false)
         try await PostgresLedger.withLedger(config) { remote in
-            _ = try await remote.reclaimExpired(at: Date())
+            // Before any reclaim: only the dead host may have left reservations open.
+            let open = try await remote.reportingCopy().entries(status: .reserved)
+            #expect(open.allSatisfy { $0.requestID.hasPrefix("h\(Self.killed)-") }, "\(open.map(\.requestID))")
+            _ = try await remote.reclaimExpired(at: Date().addingTimeInterval(3_600))
             #expect(try await remote.openLeaseCount() == 0)
             let copy = try await remote.reportingCopy()
             #expect(try copy.entries(status: .reserved).isEmpty)
