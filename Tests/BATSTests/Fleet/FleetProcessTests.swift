@@ -64,31 +64,31 @@ struct FleetProcessTests {
             #expect(restart.status == 0, "\(restart.stderr)")
         }
         let config = PostgresLedger.Configuration(url: url, password: PostgresTestServer.password, recordsLimits: false)
-        try await PostgresLedger.withLedger(config) { remote in
-            // Before any reclaim: only the dead host may have left reservations open.
-            let open = try await remote.reportingCopy().entries(status: .reserved)
-            #expect(open.allSatisfy { $0.requestID.hasPrefix("h\(Self.killed)-") }, "\(open.map(\.requestID))")
-            _ = try await remote.reclaimExpired(at: Date().addingTimeInterval(3_600))
-            #expect(try await remote.openLeaseCount() == 0)
-            let copy = try await remote.reportingCopy()
-            #expect(try copy.entries(status: .reserved).isEmpty)
-            let audit = try copy.audit(by: .day)
-            #expect(audit.breaches.isEmpty, "\(audit.breaches.map(AuditFormatterLine.line))")
-            #expect(try await remote.verify().isIntact)
-            // What each surviving process reports is what the ledger holds under its request ids.
-            let entries = try copy.entries()
-            for (i, r) in reports {
-                let mine = entries.filter { $0.requestID.hasPrefix("h\(i)-") && $0.status == .settled }
-                #expect(mine.reduce(Int64(0)) { $0 + ($1.actualCost?.rawValue ?? 0) } == r.settled_micros, "host \(i)")
-            }
-            // Every scope held: non-critical spend judged by the audit above; the scope windows never ran over.
-            #expect(!entries.contains { $0.requestID.hasPrefix("h\(Self.killed)-") && $0.status == .reserved })
+        let remote = try await PostgresLedger.connect(config)
+        // Before any reclaim: only the dead host may have left reservations open.
+        let open = try await remote.reportingCopy().entries(status: .reserved)
+        #expect(open.allSatisfy { $0.requestID.hasPrefix("h\(Self.killed)-") }, "\(open.map(\.requestID))")
+        _ = try await remote.reclaimExpired(at: Date().addingTimeInterval(3_600))
+        #expect(try await remote.openLeaseCount() == 0)
+        let copy = try await remote.reportingCopy()
+        #expect(try copy.entries(status: .reserved).isEmpty)
+        let audit = try copy.audit(by: .day)
+        #expect(audit.breaches.isEmpty, "\(audit.breaches.map(AuditFormatterLine.line))")
+        #expect(try await remote.verify().isIntact)
+        // What each surviving process reports is what the ledger holds under its request ids.
+        let entries = try copy.entries()
+        for (i, r) in reports {
+            let mine = entries.filter { $0.requestID.hasPrefix("h\(i)-") && $0.status == .settled }
+            #expect(mine.reduce(Int64(0)) { $0 + ($1.actualCost?.rawValue ?? 0) } == r.settled_micros, "host \(i)")
         }
+        // Every scope held: non-critical spend judged by the audit above; the scope windows never ran over.
+        #expect(!entries.contains { $0.requestID.hasPrefix("h\(Self.killed)-") && $0.status == .reserved })
+        await remote.close()
         // The command line agrees.
         let verify = try await BATSChild.run(["audit", "verify", "--ledger", url.description], scratch: dir, environment: env)
         #expect(verify.status == 0 && verify.stdout.hasPrefix("ok:"), "\(verify.stdout)\(verify.stderr)")
-        let audit = try await BATSChild.run(["audit", "--ledger", url.description, "--format", "json"], scratch: dir, environment: env)
-        #expect(audit.status == 0, "\(audit.stderr)")
+        let cliAudit = try await BATSChild.run(["audit", "--ledger", url.description, "--format", "json"], scratch: dir, environment: env)
+        #expect(cliAudit.status == 0, "\(cliAudit.stderr)")
     }
 }
 
