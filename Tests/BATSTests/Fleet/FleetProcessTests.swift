@@ -63,7 +63,7 @@ struct FleetProcessTests {
             let restart = try await BATSChild.run(arguments(Self.killed, tasks: 0), scratch: dir, environment: env)
             #expect(restart.status == 0, "\(restart.stderr)")
         }
-        let config = PostgresLedger.Configuration(url: url, password: PostgresTestServer.password, recordsLimits: false)
+        let config = PostgresLedger.Configuration(url: url, password: PostgresTestServer.password, recordsLimits: false, operationTimeout: PostgresTestServer.operationTimeout)
         let remote = try await PostgresLedger.connect(config)
         // Before any reclaim: only the dead host may have left reservations open.
         let open = try await remote.reportingCopy().entries(status: .reserved)

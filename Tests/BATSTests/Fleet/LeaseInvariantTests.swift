@@ -52,7 +52,7 @@ struct LeaseInvariantTests {
         let ttl = Duration.seconds(30)
         func remote() async throws -> PostgresLedger {
             try await PostgresLedger.connect(
-                .init(url: url, password: PostgresTestServer.password, limits: limits, reservationTimeToLive: .seconds(600), maximumConnections: 2), now: now)
+                .init(url: url, password: PostgresTestServer.password, limits: limits, reservationTimeToLive: .seconds(600), operationTimeout: PostgresTestServer.operationTimeout, maximumConnections: 2), now: now)
         }
         var hosts: [Host] = []
         for i in 0..<4 {
@@ -135,7 +135,7 @@ struct LeaseInvariantTests {
     func fewTransactions() async throws {
         let url = try await PostgresTestServer.freshDatabase("lease")
         let limits = BudgetLimits(daily: .dollars(100), monthly: nil)
-        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: limits), now: t0)
+        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: limits, operationTimeout: PostgresTestServer.operationTimeout), now: t0)
         let dir = try F.tempDir()
         var c = Self.config("solo", dir.appendingPathComponent("j").path)
         c.flushEvery = 50
@@ -165,7 +165,7 @@ struct LeaseInvariantTests {
     @Test("A host that closes cleanly and starts again on its journal records every call of both runs (origins never repeat)")
     func restartKeepsOriginsUnique() async throws {
         let url = try await PostgresTestServer.freshDatabase("lease")
-        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil)), now: t0)
+        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil), operationTimeout: PostgresTestServer.operationTimeout), now: t0)
         let dir = try F.tempDir()
         let t = F.task(.medium)
         for run in 0..<2 {
@@ -188,7 +188,7 @@ struct LeaseInvariantTests {
     @Test("A leased call is judged where its lease was granted, and moving that position breaks verify")
     func judgedAtIsSealed() async throws {
         let url = try await PostgresTestServer.freshDatabase("lease")
-        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil)), now: t0)
+        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil), operationTimeout: PostgresTestServer.operationTimeout), now: t0)
         let dir = try F.tempDir()
         let l = try await LeasedLedger.open(remote: r, configuration: Self.config("judged", dir.appendingPathComponent("j").path), now: t0)
         let t = F.task(.medium)

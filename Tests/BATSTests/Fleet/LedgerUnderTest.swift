@@ -48,7 +48,7 @@ struct LedgerUnderTest: Sendable {
             let config = PostgresLedger.Configuration(
                 url: try PostgresLedgerURL(location), password: PostgresTestServer.password, limits: limits, calendar: calendar, reservationTimeToLive: ttl,
                 // The whole suite runs at once on 2 cores: an operation may queue behind many others for the row lock.
-                operationTimeout: .seconds(60))
+                operationTimeout: PostgresTestServer.operationTimeout)
             let l = try await PostgresLedger.connect(config, now: now)
             return LedgerUnderTest(backend: backend, location: location, sqlite: nil, postgres: l)
         }

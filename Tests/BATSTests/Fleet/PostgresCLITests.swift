@@ -36,7 +36,7 @@ struct PostgresCLITests {
             #expect(o.status == 0 && o.stderr.contains("stopped; 0 reservation(s) left open"), "\(o.stderr)")
             #expect(!o.stdout.contains(PostgresTestServer.password ?? "\u{0}") && !o.stderr.contains(PostgresTestServer.password ?? "\u{0}"))
         }
-        let config = PostgresLedger.Configuration(url: url, password: PostgresTestServer.password, recordsLimits: false)
+        let config = PostgresLedger.Configuration(url: url, password: PostgresTestServer.password, recordsLimits: false, operationTimeout: PostgresTestServer.operationTimeout)
         try await PostgresLedger.withLedger(config) { remote in
             let copy = try await remote.reportingCopy()
             #expect(try copy.entries(status: .settled).count == 1)

@@ -17,6 +17,10 @@ enum PostgresTestServer {
     /// Whether the PostgreSQL cases run.
     static var enabled: Bool { url != nil || required }
 
+    /// How long a test's ledger operation may take: the whole suite runs at once on 2 cores, with 8 `bats simulate`
+    /// processes of the fleet test queueing on the same server, so one operation may wait far past the default 10 s.
+    static let operationTimeout: Duration = .seconds(60)
+
     static let howTo = """
         PostgreSQL tests need a server: d=$(mktemp -d /tmp/bats-pg-XXXXXX) && Scripts/pg-cluster start "$d" && source "$d/env" \
         (then swift test; Scripts/pg-cluster stop "$d" afterwards). Debian: apt-get install postgresql
