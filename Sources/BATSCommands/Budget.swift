@@ -36,6 +36,9 @@ extension BATSCommand {
             let location = try settings.requiredLedgerLocation(ledger)
             let date = at ?? Date()
             let l: SQLiteLedger
+            // On PostgreSQL the windows are the database's live totals, where room held by budget leases counts as
+            // reserved (the copy the forecast reads has no leases).
+            var live: BudgetSnapshot?
             switch location {
             case .file(let ledger):
                 // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
@@ -50,13 +53,14 @@ extension BATSCommand {
                 let remote = try await PostgresLedger.connect(config, now: date)
                 do {
                     l = try await remote.reportingCopy()
+                    live = try await remote.snapshot(at: date)
                     await remote.close()
                 } catch {
                     await remote.close()
                     throw error
                 }
             }
-            let s = try l.snapshotNow(at: date)
+            let s = try live ?? l.snapshotNow(at: date)
             let zone = try l.timeZone(at: date)
             let forecasts = try l.forecast(at: date)
             if format == .json {

@@ -80,4 +80,34 @@ struct PostgresCLITests {
         let replay = try await BATSChild.run(["replay", "--from-ledger", url.description, "--daily-budget", "1"], scratch: dir, environment: Self.env)
         #expect(replay.status == 0, "\(replay.stderr)")
     }
+
+    @Test("bats budget on PostgreSQL counts the room a host's open lease holds as reserved")
+    func budgetCountsLeasedRoom() async throws {
+        let url = try await PostgresTestServer.freshDatabase("leasedbudget")
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = PostgresLedger.Configuration(
+            url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(10), monthly: nil),
+            operationTimeout: PostgresTestServer.operationTimeout)
+        let remote = try await PostgresLedger.connect(config)
+        let host = try await LeasedLedger.open(remote: remote, configuration: .init(host: "holder", journalPath: dir.appendingPathComponent("j").path))
+        let task = LedgerFixture.task(.medium)
+        guard case .reserved(let r) = try await host.reserve(ReservationRequest(requestID: "one"), at: Date(), choose: { LedgerFixture.selector.select(task, budget: $0) })
+        else {
+            Issue.record("refused")
+            return
+        }
+        _ = try await host.settle(r.id, Settlement(inputTokens: 1, outputTokens: 1, cost: r.selection.estimate), at: Date())
+        let room = host.holdings.leasedRoom
+        #expect(room > 0)
+        let budget = try await BATSChild.run(["budget", "--ledger", url.description, "--format", "json"], scratch: dir, environment: Self.env)
+        struct Doc: Decodable {
+            struct Window: Decodable { var reserved_usd: Double }
+            var day: Window
+        }
+        let doc = try JSONDecoder().decode(Doc.self, from: Data(budget.stdout.utf8))
+        #expect(doc.day.reserved_usd > 0, "\(budget.stdout)")
+        try await host.close()
+        await remote.close()
+    }
 }
