@@ -23,6 +23,15 @@ struct EmbeddingExampleTests {
         return String(readme[open.upperBound..<close.lowerBound]) + "\n"
     }
 
+    @Test("docs/fleet.md's host example is Snippets/FleetHost.swift, which `swift build` compiles")
+    func fleetBlockIsTheSnippet() throws {
+        let doc = try String(contentsOf: Self.root.appendingPathComponent("docs/fleet.md"), encoding: .utf8)
+        let snippet = try String(contentsOf: Self.root.appendingPathComponent("Snippets/FleetHost.swift"), encoding: .utf8)
+        let marker = try #require(doc.range(of: "`Snippets/FleetHost.swift` (compiled by `swift build`):\n\n```swift\n"))
+        let close = try #require(doc.range(of: "\n```\n", range: marker.upperBound..<doc.endIndex))
+        #expect(String(doc[marker.upperBound..<close.lowerBound]) + "\n" == snippet, "docs/fleet.md and Snippets/FleetHost.swift differ: edit both")
+    }
+
     @Test("The README's embedding example is Snippets/EmbeddingExample.swift, which `swift build` compiles")
     func readmeBlockIsTheSnippet() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
