@@ -51,7 +51,7 @@ enum BATSRun {
         p.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         // No real gateway, API key or ledger key of the caller is ever used by these runs; a test passes its own.
-        for k in ["LLM_GATEWAY_API_KEY", "TARS_API_KEY", "TETRATE_API_KEY", "LLM_GATEWAY_BASE_URL", "TARS_API_BASE", "BATS_LEDGER_KEY", "BATS_LEDGER_KEY_FILE", "BATS_CONFIG"] {
+        for k in ["LLM_GATEWAY_API_KEY", "TARS_API_KEY", "TETRATE_API_KEY", "LLM_GATEWAY_BASE_URL", "TARS_API_BASE", "BATS_LEDGER_KEY", "BATS_LEDGER_KEY_FILE", "BATS_CONFIG", "BATS_LEDGER_URL", "BATS_LEDGER_PASSWORD"] {
             env[k] = nil
         }
         env["SWIFT_BACKTRACE"] = "enable=no"

@@ -22,7 +22,9 @@ enum BATSBinary {
         let p = Process()
         p.executableURL = binary
         p.arguments = arguments
-        if let environment { p.environment = environment }
+        var inherited = ProcessInfo.processInfo.environment
+        for k in ["BATS_CONFIG", "BATS_LEDGER_URL"] { inherited[k] = nil }  // a caller's ledger never reaches a test's run
+        p.environment = environment ?? inherited
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("bats-binary-\(UUID().uuidString)")
         defer { for s in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base.path + s) } }
         _ = FileManager.default.createFile(atPath: base.path + ".out", contents: nil)

@@ -33,9 +33,11 @@ enum BATSChild {
         let p = Process()
         p.executableURL = try require()
         p.arguments = arguments
-        // A caller's BATS_CONFIG would change every command's budget and ledger: the child gets only the test's own.
+        // A caller's BATS_CONFIG or BATS_LEDGER_URL would change every command's budget and ledger: the child gets
+        // only the test's own.
         var env = ProcessInfo.processInfo.environment
         env["BATS_CONFIG"] = nil
+        env["BATS_LEDGER_URL"] = nil
         p.environment = env.merging(environment) { $1 }
         _ = FileManager.default.createFile(atPath: output.path + ".out", contents: nil)
         _ = FileManager.default.createFile(atPath: output.path + ".err", contents: nil)
