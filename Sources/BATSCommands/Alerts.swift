@@ -96,14 +96,9 @@ extension BATSCommand {
                     try await deliver(WebhookAlertDelivery(ledger: l, configuration: config, logger: logger))
                 case .postgres(let url):
                     // Deliverers on several hosts share the work: each claims alerts the others are not claiming.
-                    let remote = try await PostgresLedger.connect(try LedgerLocation.postgresConfiguration(url, recordsLimits: false))
-                    do {
+                    try await LedgerLocation.withPostgres(url) { remote in
                         try await deliver(WebhookAlertDelivery(ledger: remote, configuration: config, logger: logger))
-                    } catch {
-                        await remote.close()
-                        throw error
                     }
-                    await remote.close()
                 }
             }
 

@@ -38,7 +38,7 @@ extension BATSCommand {
             let l: SQLiteLedger
             // On PostgreSQL the windows are the database's live totals, where room held by budget leases counts as
             // reserved (the copy the forecast reads has no leases).
-            var live: BudgetSnapshot?
+            var live: BudgetSnapshot? = nil
             switch location {
             case .file(let ledger):
                 // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
@@ -50,14 +50,8 @@ extension BATSCommand {
             case .postgres(let url):
                 var config = try await budget.postgresConfiguration(url, file: file)
                 config.recordsLimits = budget.setsSomething(file: file)
-                let remote = try await PostgresLedger.connect(config, now: date)
-                do {
-                    l = try await remote.reportingCopy()
-                    live = try await remote.snapshot(at: date)
-                    await remote.close()
-                } catch {
-                    await remote.close()
-                    throw error
+                (l, live) = try await PostgresLedger.withLedger(config, now: date) { remote in
+                    (try await remote.reportingCopy(), try await remote.snapshot(at: date))
                 }
             }
             let s = try live ?? l.snapshotNow(at: date)

@@ -83,11 +83,10 @@ struct BudgetOptions: ParsableArguments {
     /// A PostgreSQL ledger's configuration for the flags and the configuration file: the limits to set (flags over
     /// the ledger's recorded ones, read first when a flag needs them), the zone, the password and the chain key.
     func postgresConfiguration(_ url: PostgresLedgerURL, file: DeploymentConfiguration? = nil) async throws -> PostgresLedger.Configuration {
+        if changeTimeZone { throw CommandError("--change-time-zone is not supported on a PostgreSQL ledger: its zone is fixed when it is created") }
         let needsStored = (dailyBudget != nil || monthlyBudget != nil || !scopeBudget.isEmpty) && file?.limits == nil
         let stored = needsStored ? try await LedgerLocation.postgres(url).storedLimits() : nil
-        var c = try LedgerLocation.postgresConfiguration(url, limits: try limits(stored: { stored }, file: file), calendar: calendar(file: file))
-        if changeTimeZone { throw CommandError("--change-time-zone is not supported on a PostgreSQL ledger: its zone is fixed when it is created") }
-        return c
+        return try LedgerLocation.postgresConfiguration(url, limits: try limits(stored: { stored }, file: file), calendar: calendar(file: file))
     }
 
     /// The ledger configuration the flags and the configuration file ask for: limits to set, the zone (changed only

@@ -54,7 +54,7 @@ extension BATSCommand {
                 case .file(let path):
                     return try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).dump()
                 case .postgres(let url):
-                    return try await LedgerLocation.withReadOnlyPostgres(url) { remote in
+                    return try await LedgerLocation.withPostgres(url) { remote in
                         let open = try await remote.openLeaseCount()
                         guard open == 0 else {
                             throw CommandError("ledger \(url) has \(open) open budget lease(s): stop its hosts, or wait for the leases to expire, then copy")
@@ -72,14 +72,7 @@ extension BATSCommand {
                     let l = try SQLiteLedger(path: path, configuration: .init(recordsLimits: false, chainKey: try ledgerChainKey()))
                     try l.load(dump)
                 case .postgres(let url):
-                    let remote = try await PostgresLedger.connect(try LedgerLocation.postgresConfiguration(url, recordsLimits: false))
-                    do {
-                        try await remote.load(dump)
-                        await remote.close()
-                    } catch {
-                        await remote.close()
-                        throw error
-                    }
+                    try await LedgerLocation.withPostgres(url) { try await $0.load(dump) }
                 }
             }
         }

@@ -48,17 +48,10 @@ enum LedgerLocation: CustomStringConvertible {
         return c
     }
 
-    /// Connects to a PostgreSQL ledger that only reads (records no limits), runs `body`, and closes it.
-    static func withReadOnlyPostgres<T: Sendable>(_ url: PostgresLedgerURL, _ body: (PostgresLedger) async throws -> T) async throws -> T {
-        let remote = try await PostgresLedger.connect(try postgresConfiguration(url, recordsLimits: false))
-        do {
-            let value = try await body(remote)
-            await remote.close()
-            return value
-        } catch {
-            await remote.close()
-            throw error
-        }
+    /// Connects to a PostgreSQL ledger without recording limits or a zone (reports, copies, alert delivery), runs
+    /// `body`, and closes it.
+    static func withPostgres<T: Sendable>(_ url: PostgresLedgerURL, _ body: (PostgresLedger) async throws -> T) async throws -> T {
+        try await PostgresLedger.withLedger(try postgresConfiguration(url, recordsLimits: false), body)
     }
 
     /// The ledger opened for a report (audit, budget, replay --from-ledger): an SQLite file read-only (it must
@@ -70,7 +63,7 @@ enum LedgerLocation: CustomStringConvertible {
             try InputFile.checkExistingLedger(path)
             return try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration())
         case .postgres(let url):
-            return try await Self.withReadOnlyPostgres(url) { try await $0.reportingCopy() }
+            return try await Self.withPostgres(url) { try await $0.reportingCopy() }
         }
     }
 
@@ -81,7 +74,7 @@ enum LedgerLocation: CustomStringConvertible {
             try InputFile.checkExistingLedger(path)
             return try SQLiteLedger(path: path, configuration: try readOnlyLedgerConfiguration()).verify()
         case .postgres(let url):
-            return try await Self.withReadOnlyPostgres(url) { try await $0.verify() }
+            return try await Self.withPostgres(url) { try await $0.verify() }
         }
     }
 
@@ -89,7 +82,7 @@ enum LedgerLocation: CustomStringConvertible {
     func storedLimits() async throws -> BudgetLimits? {
         switch self {
         case .file(let path): return try SpendLedger_storedLimits(path)
-        case .postgres(let url): return try await Self.withReadOnlyPostgres(url) { $0.limits }
+        case .postgres(let url): return try await Self.withPostgres(url) { $0.limits }
         }
     }
 }

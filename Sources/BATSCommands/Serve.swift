@@ -86,16 +86,11 @@ extension BATSCommand {
                     let stored = ledgerConfig.limits == nil ? try await location.storedLimits() : nil
                     ledgerConfig.limits = try keys.limits(ledgerConfig.limits, stored: { stored })
                 }
-                let remote = try await PostgresLedger.connect(ledgerConfig)
-                do {
+                try await PostgresLedger.withLedger(ledgerConfig) { remote in
                     try await serve(
                         remote, reports: PostgresReports(ledger: remote), alerts: remote, name: url.description, settings: settings, selector: selector,
                         keys: keys, config: config)
-                } catch {
-                    await remote.close()
-                    throw error
                 }
-                await remote.close()
             }
         }
 

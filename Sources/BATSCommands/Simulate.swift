@@ -140,15 +140,11 @@ extension BATSCommand {
                 var config = try await budget.postgresConfiguration(url, file: settings.file)
                 config.reservationTimeToLive = .seconds(reservationTtl)
                 config.operationTimeout = .milliseconds(max(busyTimeoutMs, 1_000))
-                let remote = try await PostgresLedger.connect(config)
-                do {
-                    report = try await leases ? runLeased(simulation, remote: remote) : simulation.run(ledger: remote)
-                } catch {
-                    await remote.close()
-                    throw error
+                report = try await PostgresLedger.withLedger(config) { remote in
+                    let r = try await leases ? runLeased(simulation, remote: remote) : simulation.run(ledger: remote)
+                    printError("bats simulate: \(remote.transactionCount) PostgreSQL transactions")
+                    return r
                 }
-                printError("bats simulate: \(remote.transactionCount) PostgreSQL transactions")
-                await remote.close()
             }
             print(try report.json())
         }
@@ -156,7 +152,7 @@ extension BATSCommand {
         /// The simulation on budget leases: the host's journal is opened (flushing what a previous run left), leases
         /// are kept renewed beside the workload, and everything is written back and returned at the end.
         func runLeased(_ simulation: LoadSimulation, remote: PostgresLedger) async throws -> LoadSimulation.Report {
-            let name = host ?? ProcessInfo.processInfo.hostName
+            guard let name = host else { throw ValidationError("--leases needs --host NAME, this host's name in the fleet") }
             let config = LeasedLedger.Configuration(host: name, journalPath: journal ?? "bats-journal-\(name).sqlite", leaseTimeToLive: .seconds(leaseTtl))
             let leased = try await LeasedLedger.open(remote: remote, configuration: config)
             let upkeep = Task { await leased.run() }

@@ -86,7 +86,7 @@ extension DeploymentParser {
                 reader.invalid(v, t.path("url"), "a ledger URL starts with postgres:// or postgresql://")
                 return nil
             }
-            if let at = url.firstIndex(of: "@"), url[..<at].dropFirst(lower.hasPrefix("postgres://") ? 11 : 13).contains(":") {
+            if URLComponents(string: url)?.password != nil {
                 reader.invalid(v, t.path("url"), "a password does not belong in the configuration file: set BATS_LEDGER_PASSWORD or a password file")
                 return nil
             }

@@ -52,46 +52,44 @@ extension LeasedLedger {
 
     /// The flush, by the one task holding the flush gate.
     func flushHoldingGate(at date: Date, all: Bool) async throws {
+        let now = LedgerStore.micros(date)
+        let p = plan(at: now, all: all)
+        if p.isEmpty { return }
+        let states: [Int64: LeaseState]
         do {
-            let now = LedgerStore.micros(date)
-            let p = plan(at: now, all: all)
-            if p.isEmpty { return }
-            let states: [Int64: LeaseState]
-            do {
-                states = try await remote.flush(
-                    host: configuration.host, calls: p.calls.map(\.1), renew: p.renew, giveBack: p.giveBack, ttl: configuration.leaseTimeToLive, at: date)
-            } catch let e as LedgerError where e.kind == .unreachable {
-                noteDown(now)
-                throw e
-            }
-            let flushed = Set(p.calls.map(\.0))
-            var dropped: [Int64] = []
-            box.state.withLock { s in
-                s.pending.removeAll { flushed.contains($0.0) }
-                for (_, c) in p.calls where !c.critical {
-                    s.withLease(c.leaseID, c.leaseID == nil ? LeaseKey(scopes: c.scopes, day: c.dayKey, month: c.monthKey) : nil) { $0.spentUnflushed -= c.charge }
-                }
-                for (id, st) in states {
-                    s.withLease(id, nil) { l in
-                        l.flushedConsumed = st.consumed
-                        l.grant.expiresAt = st.expiresAt
-                        if st.status == "expired" { l.expiredOnServer = true }
-                    }
-                    if st.status == "returned" {
-                        s.retired[id] = nil
-                        if let k = s.leases.first(where: { $0.value.grant.id == id })?.key { s.leases[k] = nil }
-                        dropped.append(id)
-                    } else if st.status == "expired", let l = s.retired[id] ?? s.leases.values.first(where: { $0.grant.id == id }), l.held == 0, l.spentUnflushed == 0 {
-                        s.retired[id] = nil
-                        if let k = s.leases.first(where: { $0.value.grant.id == id })?.key { s.leases[k] = nil }
-                        dropped.append(id)
-                    }
-                }
-                s.lastFlush = now
-            }
-            try await journal.remove(Array(flushed))
-            try await journal.removeLeases(dropped)
+            states = try await remote.flush(
+                host: configuration.host, calls: p.calls.map(\.1), renew: p.renew, giveBack: p.giveBack, ttl: configuration.leaseTimeToLive, at: date)
+        } catch let e as LedgerError where e.kind == .unreachable {
+            noteDown(now)
+            throw e
         }
+        let flushed = Set(p.calls.map(\.0))
+        var dropped: [Int64] = []
+        box.state.withLock { s in
+            s.pending.removeAll { flushed.contains($0.0) }
+            for (_, c) in p.calls where !c.critical {
+                s.withLease(c.leaseID, c.leaseID == nil ? LeaseKey(scopes: c.scopes, day: c.dayKey, month: c.monthKey) : nil) { $0.spentUnflushed -= c.charge }
+            }
+            for (id, st) in states {
+                s.withLease(id, nil) { l in
+                    l.flushedConsumed = st.consumed
+                    l.grant.expiresAt = st.expiresAt
+                    if st.status == "expired" { l.expiredOnServer = true }
+                }
+                if st.status == "returned" {
+                    s.retired[id] = nil
+                    if let k = s.leases.first(where: { $0.value.grant.id == id })?.key { s.leases[k] = nil }
+                    dropped.append(id)
+                } else if st.status == "expired", let l = s.retired[id] ?? s.leases.values.first(where: { $0.grant.id == id }), l.held == 0, l.spentUnflushed == 0 {
+                    s.retired[id] = nil
+                    if let k = s.leases.first(where: { $0.value.grant.id == id })?.key { s.leases[k] = nil }
+                    dropped.append(id)
+                }
+            }
+            s.lastFlush = now
+        }
+        try await journal.remove(Array(flushed))
+        try await journal.removeLeases(dropped)
     }
 
     /// Flushes when a batch is full, the interval has passed, or a single-call lease can go back.

@@ -27,6 +27,26 @@ struct LeaseInvariantTests {
         try await PostgresTestServer.integer(url, "SELECT COUNT(*) FROM budget_lease WHERE status = 'open'")
     }
 
+    /// The shared ledger of one test, on its own database.
+    static func remote(_ url: PostgresLedgerURL, _ limits: BudgetLimits, now: Date) async throws -> PostgresLedger {
+        try await PostgresLedger.connect(
+            .init(url: url, password: PostgresTestServer.password, limits: limits, operationTimeout: PostgresTestServer.operationTimeout), now: now)
+    }
+
+    /// Reserves and settles one medium call (at its estimate) per id, one after another, the i-th at `at(i)`.
+    /// - Returns: `false` after recording an issue when a call is refused.
+    static func settleCalls(_ l: LeasedLedger, _ ids: [String], at: (Int) -> Date) async throws -> Bool {
+        let t = F.task(.medium)
+        for (i, id) in ids.enumerated() {
+            guard case .reserved(let res) = try await l.reserve(ReservationRequest(requestID: id), at: at(i), choose: { F.selector.select(t, budget: $0) }) else {
+                Issue.record("\(id) refused")
+                return false
+            }
+            _ = try await l.settle(res.id, Settlement(inputTokens: 10, outputTokens: 10, cost: res.selection.estimate), at: at(i))
+        }
+        return true
+    }
+
     struct Host {
         var name: String
         var journal: String
@@ -135,23 +155,15 @@ struct LeaseInvariantTests {
     func fewTransactions() async throws {
         let url = try await PostgresTestServer.freshDatabase("lease")
         let limits = BudgetLimits(daily: .dollars(100), monthly: nil)
-        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: limits, operationTimeout: PostgresTestServer.operationTimeout), now: t0)
+        let r = try await Self.remote(url, limits, now: t0)
         let dir = try F.tempDir()
         var c = Self.config("solo", dir.appendingPathComponent("j").path)
         c.flushEvery = 50
         c.flushInterval = .seconds(3_600)
         c.policy.maxAmount = 2_000_000
         let l = try await LeasedLedger.open(remote: r, configuration: c, now: t0)
-        let before = r.transactionCount
-        let t = F.task(.medium)
-        for i in 0..<400 {
-            let at = t0.addingTimeInterval(Double(i) * 0.01)
-            guard case .reserved(let res) = try await l.reserve(ReservationRequest(requestID: "q\(i)"), at: at, choose: { F.selector.select(t, budget: $0) }) else {
-                Issue.record("refused")
-                return
-            }
-            _ = try await l.settle(res.id, Settlement(inputTokens: 10, outputTokens: 10, cost: res.selection.estimate), at: at)
-        }
+        let before = r.transactionCount, t0 = self.t0
+        guard try await Self.settleCalls(l, (0..<400).map { "q\($0)" }, at: { t0.addingTimeInterval(Double($0) * 0.01) }) else { return }
         let used = r.transactionCount - before
         #expect(used <= 16, "\(used) transactions for 400 calls")
         try await l.close(at: t0.addingTimeInterval(10))
@@ -165,19 +177,12 @@ struct LeaseInvariantTests {
     @Test("A host that closes cleanly and starts again on its journal records every call of both runs (origins never repeat)")
     func restartKeepsOriginsUnique() async throws {
         let url = try await PostgresTestServer.freshDatabase("lease")
-        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil), operationTimeout: PostgresTestServer.operationTimeout), now: t0)
+        let r = try await Self.remote(url, BudgetLimits(daily: .dollars(100), monthly: nil), now: t0)
         let dir = try F.tempDir()
-        let t = F.task(.medium)
+        let t0 = self.t0
         for run in 0..<2 {
             let l = try await LeasedLedger.open(remote: r, configuration: Self.config("again", dir.appendingPathComponent("j").path), now: t0)
-            for i in 0..<5 {
-                guard case .reserved(let res) = try await l.reserve(ReservationRequest(requestID: "run\(run)-\(i)"), at: t0, choose: { F.selector.select(t, budget: $0) })
-                else {
-                    Issue.record("refused")
-                    return
-                }
-                _ = try await l.settle(res.id, Settlement(inputTokens: 10, outputTokens: 10, cost: res.selection.estimate), at: t0)
-            }
+            guard try await Self.settleCalls(l, (0..<5).map { "run\(run)-\($0)" }, at: { _ in t0 }) else { return }
             try await l.close(at: t0)
         }
         let settled = try await r.reportingCopy().entries(status: .settled)
@@ -188,17 +193,11 @@ struct LeaseInvariantTests {
     @Test("A leased call is judged where its lease was granted, and moving that position breaks verify")
     func judgedAtIsSealed() async throws {
         let url = try await PostgresTestServer.freshDatabase("lease")
-        let r = try await PostgresLedger.connect(.init(url: url, password: PostgresTestServer.password, limits: BudgetLimits(daily: .dollars(100), monthly: nil), operationTimeout: PostgresTestServer.operationTimeout), now: t0)
+        let r = try await Self.remote(url, BudgetLimits(daily: .dollars(100), monthly: nil), now: t0)
         let dir = try F.tempDir()
         let l = try await LeasedLedger.open(remote: r, configuration: Self.config("judged", dir.appendingPathComponent("j").path), now: t0)
-        let t = F.task(.medium)
-        for i in 0..<3 {
-            guard case .reserved(let res) = try await l.reserve(ReservationRequest(requestID: "j\(i)"), at: t0, choose: { F.selector.select(t, budget: $0) }) else {
-                Issue.record("refused")
-                return
-            }
-            _ = try await l.settle(res.id, Settlement(inputTokens: 10, outputTokens: 10, cost: res.selection.estimate), at: t0)
-        }
+        let t0 = self.t0
+        guard try await Self.settleCalls(l, (0..<3).map { "j\($0)" }, at: { _ in t0 }) else { return }
         try await l.close(at: t0)
         #expect(try await PostgresTestServer.integer(url, "SELECT COUNT(*) FROM entry WHERE judged_at IS NOT NULL") == 3)
         #expect(try await r.verify().isIntact)
