@@ -159,7 +159,7 @@ public struct Router: Sendable {
         .init(criticalAttempts: configuration.criticalAttempts, callDeadline: configuration.callDeadline)
     }
 
-    private func prepare(_ task: RoutedTask) throws -> Call {
+    func prepare(_ task: RoutedTask) throws -> Call {
         let requestID = task.requestID ?? UUID().uuidString.lowercased()
         let tier: Complexity
         var byRule = false
@@ -208,10 +208,10 @@ public struct Router: Sendable {
     /// Runs the routing policy: the ledger's steps here (reserve, release, settle durably), the provider's in `send`,
     /// which reports the attempt's outcome to the machine and returns its next action.
     func drive(
-        _ machine: inout RoutingStateMachine, logger: Logger?,
+        _ machine: inout RoutingStateMachine, logger: Logger?, first: RoutingStateMachine.Action? = nil,
         send: (Reservation, inout RoutingStateMachine) async -> RoutingStateMachine.Action
     ) async throws -> RouteRecord {
-        var action = machine.start()
+        var action = first ?? machine.start()
         while true {
             switch action {
             case .reserve(let request):
@@ -251,7 +251,7 @@ public struct Router: Sendable {
         }
     }
 
-    private func options(_ call: Call) -> GatewayRequestOptions {
+    func options(_ call: Call) -> GatewayRequestOptions {
         GatewayRequestOptions(timeout: configuration.requestTimeout, requestID: call.requestID)
     }
 

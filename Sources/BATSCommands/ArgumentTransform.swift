@@ -72,7 +72,7 @@ enum ArgumentTransform {
     /// An audit grouping: `day`, `month`, `model`, `tier`, `task` or `tag:KEY`.
     /// - Throws: `ValidationError` for anything else.
     @Sendable static func auditGrouping(_ text: String) throws -> AuditGrouping {
-        guard let g = AuditGrouping(parsing: text) else { throw ValidationError("must be day, month, model, tier, task or tag:KEY") }
+        guard let g = AuditGrouping(parsing: text) else { throw ValidationError("must be day, month, model, tier, task, council, group or tag:KEY") }
         return g
     }
 

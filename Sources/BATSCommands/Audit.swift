@@ -28,7 +28,7 @@ extension BATSCommand {
             @Option(help: "Last day to include (YYYY-MM-DD).", transform: ArgumentTransform.day)
             var until: CalendarDate?
 
-            @Option(help: "Group by day, month, model, tier, task or tag:KEY. (default: day)", transform: ArgumentTransform.auditGrouping)
+            @Option(help: "Group by day, month, model, tier, task, council, group or tag:KEY. (default: day)", transform: ArgumentTransform.auditGrouping)
             var by: AuditGrouping = .day
 
             @Option(help: "Output format: table, csv or json.")

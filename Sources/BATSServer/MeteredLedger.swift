@@ -24,6 +24,16 @@ struct MeteredLedger: BudgetLedger {
         return outcome
     }
 
+    func reserveGroup(_ group: GroupReservation, at date: Date, choose: @escaping @Sendable (Int, BudgetSnapshot) -> Selection) async throws
+        -> GroupReservationOutcome
+    {
+        let start = ContinuousClock.now
+        let outcome = try await base.reserveGroup(group, at: date, choose: choose)
+        let held = outcome.reservations.count
+        for _ in 0..<max(1, held) { metrics.reserved(after: ContinuousClock.now - start, opened: held > 0) }
+        return outcome
+    }
+
     func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt {
         let r = try await base.settle(reservationID, settlement, at: date)
         metrics.closed()

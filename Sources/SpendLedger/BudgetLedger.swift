@@ -26,6 +26,19 @@ public protocol BudgetLedger: Sendable {
     func reserve(_ request: ReservationRequest, at date: Date, choose: @escaping @Sendable (BudgetSnapshot) -> Selection) async throws
         -> ReservationOutcome
 
+    /// Reserves several members as one unit (a council): each chosen against the budget as the members before it left
+    /// it; when the group falls short of its minimum, nothing is held and one refusal is recorded.
+    ///
+    /// A default (member by member, releasing on a shortfall) is provided; ``SQLiteLedger`` does it in one transaction.
+    /// - Parameters:
+    ///   - group: The members' requests and how many must fit.
+    ///   - date: The moment of the call.
+    ///   - choose: The pure selection of member `index`, given the snapshot.
+    /// - Returns: Each member's outcome, or the group's recorded refusal.
+    /// - Throws: ``LedgerError``.
+    func reserveGroup(_ group: GroupReservation, at date: Date, choose: @escaping @Sendable (_ index: Int, BudgetSnapshot) -> Selection)
+        async throws -> GroupReservationOutcome
+
     /// Records what a reserved call actually used; totals follow the actual cost.
     /// - Returns: What was recorded (the whole entry is not read back).
     /// - Throws: ``LedgerError`` (`unknownReservation`, `alreadyFinished`).

@@ -4,6 +4,8 @@ public import ModelSelection
 public struct AuditGrouping: Sendable, Hashable, CustomStringConvertible {
     enum Base: Hashable, Sendable { case day, month, model, tier, task, tag(String) }
     let base: Base
+    /// The name on the command line, for a grouping on one of BATS's own tags (`council`, `group`).
+    private var name: String? = nil
 
     /// One row per day window.
     public static let day = AuditGrouping(base: .day)
@@ -17,8 +19,12 @@ public struct AuditGrouping: Sendable, Hashable, CustomStringConvertible {
     public static let task = AuditGrouping(base: .task)
     /// One row per value of a tag (`agent`, `symbol`).
     public static func tag(_ key: String) -> AuditGrouping { .init(base: .tag(key)) }
+    /// One row per council or cascade name (the ``GroupTag/council`` tag its members carry).
+    public static let council = AuditGrouping(base: .tag(GroupTag.council), name: "council")
+    /// One row per council or cascade call (the ``GroupTag/group`` tag: the caller's request id).
+    public static let group = AuditGrouping(base: .tag(GroupTag.group), name: "group")
 
-    /// Parses `day`, `month`, `model`, `tier`, `task` or `tag:KEY`.
+    /// Parses `day`, `month`, `model`, `tier`, `task`, `council`, `group` or `tag:KEY`.
     /// - Returns: The grouping, or `nil` for anything else.
     public init?(parsing text: String) {
         switch text {
@@ -27,17 +33,23 @@ public struct AuditGrouping: Sendable, Hashable, CustomStringConvertible {
         case "model": base = .model
         case "tier": base = .tier
         case "task": base = .task
+        case "council": self = .council
+        case "group": self = .group
         default:
             guard text.hasPrefix("tag:"), text.count > 4 else { return nil }
             base = .tag(String(text.dropFirst(4)))
         }
     }
 
-    private init(base: Base) { self.base = base }
+    private init(base: Base, name: String? = nil) {
+        self.base = base
+        self.name = name
+    }
 
     /// The grouping as written on the command line.
     public var description: String {
-        switch base {
+        if let name { return name }
+        return switch base {
         case .day: "day"
         case .month: "month"
         case .model: "model"

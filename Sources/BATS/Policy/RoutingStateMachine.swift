@@ -122,6 +122,13 @@ public struct RoutingStateMachine: Sendable {
     /// The first action: reserve.
     public mutating func start() -> Action { nextReservation() }
 
+    /// The first action when the reservation was already made (a council member, reserved with its group): send.
+    public mutating func adopt(_ reservation: Reservation) -> Action {
+        attemptNumber += 1
+        state = .sending(reservation)
+        return .send(reservation)
+    }
+
     /// The pure selection the ledger runs inside its reservation transaction.
     public func choose(_ snapshot: BudgetSnapshot) -> Selection { chooser(snapshot) }
 

@@ -34,6 +34,12 @@ struct TimedLedger: BudgetLedger {
         return try await base.reserve(request, at: date, choose: choose)
     }
 
+    func reserveGroup(_ group: GroupReservation, at date: Date, choose: @escaping @Sendable (Int, BudgetSnapshot) -> Selection) async throws
+        -> GroupReservationOutcome
+    {
+        try await base.reserveGroup(group, at: date, choose: choose)
+    }
+
     func settle(_ reservationID: Int64, _ settlement: Settlement, at date: Date) async throws -> SettlementReceipt {
         try await base.settle(reservationID, settlement, at: date)
     }
