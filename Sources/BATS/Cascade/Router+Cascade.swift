@@ -56,7 +56,7 @@ extension Router {
                     x.requestID = group
                     throw x
                 }
-                path[path.count - 1].escalation! += "; the budget refused the next step (\(model))"
+                path[path.count - 1].escalation = (path[path.count - 1].escalation ?? "rejected") + "; the budget refused the next step (\(model))"
                 outcome = .budget
                 break
             } catch let e as RoutingError where e.kind == .allProvidersFailed || e.kind == .gatewayFailed {

@@ -1,4 +1,5 @@
 public import Foundation
+import Gateway
 
 /// Turns a model's reply into the normalized answer a council votes on, or `nil` when the reply has none.
 ///
@@ -83,7 +84,7 @@ public struct AnswerExtractor: Sendable, CustomStringConvertible {
         return AnswerExtractor(name: "json:\(path)") { reply in
             guard var value = JSONText.firstObject(in: reply) else { return nil }
             for k in keys {
-                guard let object = value as? [String: Any], let next = object[k] else { return nil }
+                guard case .object(let object) = value, let next = object[k] else { return nil }
                 value = next
             }
             return JSONText.normalized(value)
@@ -106,17 +107,8 @@ public struct AnswerExtractor: Sendable, CustomStringConvertible {
 
 /// JSON found inside a model's reply.
 enum JSONText {
-    /// The reply's JSON value: the whole reply (code fences stripped) when it parses, else the first `{ … }` that does.
-    static func value(in reply: String) -> Any? {
-        let stripped = stripFences(reply)
-        if let data = stripped.data(using: .utf8), let v = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
-            return v
-        }
-        return firstObject(in: reply)
-    }
-
     /// The first balanced `{ … }` of the reply that parses as a JSON object.
-    static func firstObject(in reply: String) -> Any? {
+    static func firstObject(in reply: String) -> JSONValue? {
         let bytes = Array(reply.utf8)
         var start = 0
         while let open = bytes[start...].firstIndex(of: UInt8(ascii: "{")) {
@@ -134,7 +126,7 @@ enum JSONText {
                 if b == UInt8(ascii: "}") {
                     depth -= 1
                     if depth == 0 {
-                        if let v = try? JSONSerialization.jsonObject(with: Data(bytes[open...i])), v is [String: Any] { return v }
+                        if let v = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes[open...i])), case .object = v { return v }
                         break
                     }
                 }
@@ -153,27 +145,20 @@ enum JSONText {
         return t.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// A scalar written for voting: strings trimmed and lower-cased, numbers and booleans plainly, others as JSON.
-    static func normalized(_ value: Any) -> String? {
+    /// A value written for voting: strings trimmed and lower-cased, numbers and booleans plainly, others as sorted JSON.
+    static func normalized(_ value: JSONValue) -> String? {
         switch value {
-        case let s as String:
+        case .string(let s):
             let t = s.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
             return t.isEmpty ? nil : t
-        case let n as NSNumber:
-            if CFGetTypeIDIsBool(n) { return n.boolValue ? "true" : "false" }
-            return n.stringValue
-        case is NSNull:
-            return nil
-        default:
-            guard JSONSerialization.isValidJSONObject(value),
-                let d = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
-            else { return nil }
-            return String(decoding: d, as: UTF8.self)
+        case .bool(let b): return b ? "true" : "false"
+        case .integer(let i): return "\(i)"
+        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? "\(Int64(d))" : "\(d)"
+        case .null: return nil
+        case .array, .object:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
         }
-    }
-
-    private static func CFGetTypeIDIsBool(_ n: NSNumber) -> Bool {
-        // Foundation on Linux bridges JSON booleans to NSNumber with objCType "c" (char); integers 0/1 are "q".
-        String(cString: n.objCType) == "c" || type(of: n) == type(of: NSNumber(value: true))
     }
 }

@@ -42,9 +42,8 @@ extension Router {
             (answer, chosen, decision) = (early, s, .agreement)
         } else if let pick = judgePick {
             (answer, chosen, decision) = (answered[pick].answer, answered[pick], .judge)
-        } else if let top = votes.values.max() {
+        } else if let top = votes.values.max(), let s = answered.first(where: { $0.answer.map { votes[$0] == top } ?? false }) {
             // The earliest seat among the answers with the most votes.
-            let s = answered.first { $0.answer.map { votes[$0] == top } ?? false }!
             let counted = votes.values.reduce(0, +)
             (answer, chosen, decision) = (s.answer, s, top * 2 > counted ? .majority : .plurality)
         }
