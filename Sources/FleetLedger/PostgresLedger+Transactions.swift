@@ -68,7 +68,7 @@ extension PostgresLedger {
 
     /// A PostgreSQL or connection error as a one-line ``LedgerError`` (never with the password).
     static func map(_ error: any Error, url: PostgresLedgerURL) -> any Error {
-        if error is LedgerError || error is CancellationError { return error }
+        if error is LedgerError || error is CancellationError || error is GroupShortfall { return error }
         if let t = error as? PostgresTransactionError {
             // What the transaction's body threw is the error; BEGIN's or COMMIT's otherwise.
             if let inner = t.closureError ?? t.beginError ?? t.commitError ?? t.rollbackError { return map(inner, url: url) }

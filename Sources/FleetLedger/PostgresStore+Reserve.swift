@@ -33,6 +33,17 @@ extension PostgresStore {
         _ c: PostgresConnection, _ request: ReservationRequest, at date: Date, ledger: PostgresLedger,
         choose: @Sendable (BudgetSnapshot) -> Selection
     ) async throws -> ReservationOutcome {
+        let (outcome, alerts) = try await hold(c, request, at: date, ledger: ledger, choose: choose)
+        ledger.shared.alertsCommitted(alerts)
+        return outcome
+    }
+
+    /// Reserves in the open transaction, returning the alert keys its holds fired: the caller marks them fired once
+    /// the transaction is sure to commit (a council's rolled-back members must not silence a later alert).
+    static func hold(
+        _ c: PostgresConnection, _ request: ReservationRequest, at date: Date, ledger: PostgresLedger,
+        choose: @Sendable (BudgetSnapshot) -> Selection
+    ) async throws -> (ReservationOutcome, Set<String>) {
         let logger = ledger.logger
         let now = LedgerStore.micros(date)
         let st = try await state(c, lock: true, logger)
@@ -78,7 +89,7 @@ extension PostgresStore {
             insertEntry(draft, prev: head.1, hash: hash, seal: seal, origin: nil, into: &q)
             writeHead(id, hash, into: &q)
             try await c.query(q.query, logger: logger)
-            return .refused(selection, snapshot: snap, entryID: id)
+            return (.refused(selection, snapshot: snap, entryID: id), [])
         }
         let estimate = selection.estimate
         guard estimate.rawValue >= 0, estimate.rawValue <= LedgerStore.maxCallCost else {
@@ -121,8 +132,7 @@ extension PostgresStore {
         alerts.write(into: &q)
         writeHead(id, hash, into: &q)
         try await c.query(q.query, logger: logger)
-        ledger.shared.alertsCommitted(alerts.keys)
-        return .reserved(Reservation(id: id, model: model, selection: selection, snapshot: snap, dayKey: day, monthKey: month, scopes: scopeNames))
+        return (.reserved(Reservation(id: id, model: model, selection: selection, snapshot: snap, dayKey: day, monthKey: month, scopes: scopeNames)), alerts.keys)
     }
 
     /// What a finished entry records besides its reservation fields.

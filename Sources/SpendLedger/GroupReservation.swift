@@ -51,7 +51,7 @@ extension BudgetLedger {
     /// that were held.
     ///
     /// This default never passes a budget (each member is checked as usual) but is not isolated: another caller may
-    /// see the partial hold for the moment it lasts. ``SQLiteLedger`` overrides it with one transaction.
+    /// see the partial hold for the moment it lasts. ``SQLiteLedger`` and `PostgresLedger` override it with one transaction.
     /// - Parameters:
     ///   - group: The members and how many must fit.
     ///   - date: The moment of the call.

@@ -32,6 +32,15 @@ struct EmbeddingExampleTests {
         #expect(String(doc[marker.upperBound..<close.lowerBound]) + "\n" == snippet, "docs/fleet.md and Snippets/FleetHost.swift differ: edit both")
     }
 
+    @Test("docs/council.md's trading council is Snippets/TradingCouncil.swift, which `swift build` compiles")
+    func councilBlockIsTheSnippet() throws {
+        let doc = try String(contentsOf: Self.root.appendingPathComponent("docs/council.md"), encoding: .utf8)
+        let snippet = try String(contentsOf: Self.root.appendingPathComponent("Snippets/TradingCouncil.swift"), encoding: .utf8)
+        let marker = try #require(doc.range(of: "`Snippets/TradingCouncil.swift` (compiled by `swift build`):\n\n```swift\n"))
+        let close = try #require(doc.range(of: "\n```\n", range: marker.upperBound..<doc.endIndex))
+        #expect(String(doc[marker.upperBound..<close.lowerBound]) + "\n" == snippet, "docs/council.md and Snippets/TradingCouncil.swift differ: edit both")
+    }
+
     @Test("The README's embedding example is Snippets/EmbeddingExample.swift, which `swift build` compiles")
     func readmeBlockIsTheSnippet() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
