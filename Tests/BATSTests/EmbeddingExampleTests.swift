@@ -23,23 +23,21 @@ struct EmbeddingExampleTests {
         return String(readme[open.upperBound..<close.lowerBound]) + "\n"
     }
 
-    @Test("docs/fleet.md's host example is Snippets/FleetHost.swift, which `swift build` compiles")
-    func fleetBlockIsTheSnippet() throws {
-        let doc = try String(contentsOf: Self.root.appendingPathComponent("docs/fleet.md"), encoding: .utf8)
-        let snippet = try String(contentsOf: Self.root.appendingPathComponent("Snippets/FleetHost.swift"), encoding: .utf8)
-        let marker = try #require(doc.range(of: "`Snippets/FleetHost.swift` (compiled by `swift build`):\n\n```swift\n"))
-        let close = try #require(doc.range(of: "\n```\n", range: marker.upperBound..<doc.endIndex))
-        #expect(String(doc[marker.upperBound..<close.lowerBound]) + "\n" == snippet, "docs/fleet.md and Snippets/FleetHost.swift differ: edit both")
+    /// Expects the ```` ```swift ```` block after `` `Snippets/NAME` (compiled by `swift build`): `` in `doc` to be
+    /// that snippet's file, line for line.
+    static func expectDocBlock(_ doc: String, isSnippet name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let text = try String(contentsOf: root.appendingPathComponent(doc), encoding: .utf8)
+        let snippet = try String(contentsOf: root.appendingPathComponent("Snippets/\(name)"), encoding: .utf8)
+        let marker = try #require(text.range(of: "`Snippets/\(name)` (compiled by `swift build`):\n\n```swift\n"), sourceLocation: sourceLocation)
+        let close = try #require(text.range(of: "\n```\n", range: marker.upperBound..<text.endIndex), sourceLocation: sourceLocation)
+        #expect(String(text[marker.upperBound..<close.lowerBound]) + "\n" == snippet, "\(doc) and Snippets/\(name) differ: edit both", sourceLocation: sourceLocation)
     }
 
+    @Test("docs/fleet.md's host example is Snippets/FleetHost.swift, which `swift build` compiles")
+    func fleetBlockIsTheSnippet() throws { try Self.expectDocBlock("docs/fleet.md", isSnippet: "FleetHost.swift") }
+
     @Test("docs/council.md's trading council is Snippets/TradingCouncil.swift, which `swift build` compiles")
-    func councilBlockIsTheSnippet() throws {
-        let doc = try String(contentsOf: Self.root.appendingPathComponent("docs/council.md"), encoding: .utf8)
-        let snippet = try String(contentsOf: Self.root.appendingPathComponent("Snippets/TradingCouncil.swift"), encoding: .utf8)
-        let marker = try #require(doc.range(of: "`Snippets/TradingCouncil.swift` (compiled by `swift build`):\n\n```swift\n"))
-        let close = try #require(doc.range(of: "\n```\n", range: marker.upperBound..<doc.endIndex))
-        #expect(String(doc[marker.upperBound..<close.lowerBound]) + "\n" == snippet, "docs/council.md and Snippets/TradingCouncil.swift differ: edit both")
-    }
+    func councilBlockIsTheSnippet() throws { try Self.expectDocBlock("docs/council.md", isSnippet: "TradingCouncil.swift") }
 
     @Test("The README's embedding example is Snippets/EmbeddingExample.swift, which `swift build` compiles")
     func readmeBlockIsTheSnippet() throws {
