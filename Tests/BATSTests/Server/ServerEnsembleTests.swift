@@ -14,9 +14,18 @@ struct ServerEnsembleTests {
         name: "trade", members: [.model("deepseek-r1"), .model("kimi-k2")], aggregation: .majority, extractor: .finalNumber)
     static let extract = Cascade(name: "extract", steps: ["deepseek-v3", "kimi-k2"], verifier: .json)
 
-    static func configure(_ c: inout BATSServer.Configuration) {
-        c.councils = ["trade": .init(trade, tier: .reasoning)]
-        c.cascades = ["extract": .init(extract)]
+    static let judged = Council(
+        name: "judged", members: [.model("deepseek-r1"), .model("kimi-k2")], aggregation: .judge("claude-opus"), extractor: .finalNumber)
+
+    /// Sets the server's councils and cascades (the schema and the pattern are checked here, so this throws).
+    static func configure() throws -> @Sendable (inout BATSServer.Configuration) -> Void {
+        let schema = try JSONSchema(json: #"{"type":"object","required":["side"],"properties":{"side":{"enum":["buy","sell"]}}}"#)
+        let side = Cascade(name: "side", steps: ["deepseek-v3", "kimi-k2"], verifier: .jsonSchema(schema))
+        let ticker = Cascade(name: "ticker", steps: ["deepseek-v3", "kimi-k2"], verifier: try .regex("^[A-Z]{1,5}$"))
+        return { c in
+            c.councils = ["trade": .init(trade, tier: .reasoning), "judged": .init(judged, tier: .reasoning)]
+            c.cascades = ["extract": .init(extract), "side": .init(side), "ticker": .init(ticker)]
+        }
     }
 
     static func gateway(_ id: String) -> String { (try? ModelCatalog.bundled().model(ModelID(id))?.gatewayID) ?? id }
@@ -34,7 +43,7 @@ struct ServerEnsembleTests {
 
     @Test("A council answers through the server: two members agree by majority, the headers list both with their costs, the total is the ledger's spend")
     func councilMajority() async throws {
-        try await ServerHarness.with(configure: Self.configure) { h in
+        try await ServerHarness.with(configure: try Self.configure()) { h in
             let r1 = Self.gateway("deepseek-r1"), k2 = Self.gateway("kimi-k2")
             h.upstream.setResponder(CouncilUpstream.responder { model, _ in
                 switch model {
@@ -76,7 +85,7 @@ struct ServerEnsembleTests {
 
     @Test("A cascade whose first step fails the verifier escalates; the path header shows both steps and their verdicts")
     func cascadeEscalates() async throws {
-        try await ServerHarness.with(configure: Self.configure) { h in
+        try await ServerHarness.with(configure: try Self.configure()) { h in
             let v3 = Self.gateway("deepseek-v3"), k2 = Self.gateway("kimi-k2")
             h.upstream.setResponder(CouncilUpstream.responder { model, _ in
                 switch model {
@@ -105,9 +114,65 @@ struct ServerEnsembleTests {
         }
     }
 
+    @Test("A judged council whose members disagree: the judge's pick is the reply, the judge is listed last, and the total includes its cost")
+    func judgedCouncil() async throws {
+        try await ServerHarness.with(configure: try Self.configure()) { h in
+            let r1 = Self.gateway("deepseek-r1"), k2 = Self.gateway("kimi-k2"), opus = Self.gateway("claude-opus")
+            h.upstream.setResponder(CouncilUpstream.responder { model, _ in
+                switch model {
+                case r1: .text("#### 40")
+                case k2: .text("#### 42")
+                case opus: .text("2")
+                default: nil
+                }
+            })
+            let r = try await h.chat(model: "bats/council/judged", headers: [("X-BATS-Tier", "complex")])
+            #expect(r.status == 200, "\(r.body)")
+            let message = try #require(((r.json?["choices"] as? [[String: Any]])?.first)?["message"] as? [String: Any])
+            #expect(message["content"] as? String == "#### 42")
+            #expect(r.header("x-bats-council-decision") == "judge" && r.header("x-bats-model") == "kimi-k2")
+            #expect(r.header("x-bats-tier") == "complex", "X-BATS-Tier wins over the council's configured tier")
+            let members = Self.parts(r.header("x-bats-council-members"))
+            #expect(members.map { $0.model } == ["deepseek-r1", "kimi-k2", "judge:claude-opus"], "\(r.header("x-bats-council-members") ?? "")")
+            #expect(members.allSatisfy { $0.status == "answered" && $0.cost > 0 })
+            let settled = try h.ledger.entries(status: .settled)
+            #expect(settled.count == 3)
+            let total = try #require(r.header("x-bats-cost-usd").flatMap { Decimal(string: $0) })
+            #expect(total == settled.compactMap(\.actualCost).reduce(Decimal(0)) { $0 + $1.decimalValue })
+            #expect(total == members.map { $0.cost }.reduce(0, +))
+            #expect(try h.openReservations() == 0)
+        }
+    }
+
+    @Test("A schema verifier escalates past JSON that breaks the schema; a cascade none of whose answers pass returns the last, exhausted")
+    func cascadeVerifiers() async throws {
+        try await ServerHarness.with(configure: try Self.configure()) { h in
+            let v3 = Self.gateway("deepseek-v3"), k2 = Self.gateway("kimi-k2")
+            h.upstream.setResponder(CouncilUpstream.responder { model, _ in
+                switch model {
+                case v3: .text(#"{"side": "short"}"#)
+                case k2: .text(#"{"side": "sell"}"#)
+                default: nil
+                }
+            })
+            let schema = try await h.chat(model: "bats/cascade/side")
+            #expect(schema.status == 200, "\(schema.body)")
+            #expect(Self.parts(schema.header("x-bats-cascade-path")).map { $0.status } == ["rejected", "accepted"])
+            let message = try #require(((schema.json?["choices"] as? [[String: Any]])?.first)?["message"] as? [String: Any])
+            #expect(message["content"] as? String == #"{"side": "sell"}"#)
+            let exhausted = try await h.chat(model: "bats/cascade/ticker")
+            #expect(exhausted.status == 200, "\(exhausted.body)")
+            #expect(exhausted.header("x-bats-cascade-outcome") == "exhausted")
+            #expect(Self.parts(exhausted.header("x-bats-cascade-path")).map { $0.status } == ["rejected", "rejected"])
+            #expect(exhausted.header("x-bats-model") == "kimi-k2", "the last answer is returned")
+            #expect(try h.ledger.entries(status: .settled).count == 4)
+            #expect(try h.openReservations() == 0)
+        }
+    }
+
     @Test("stream: true with a council or a cascade is a 400 invalid_request_error, before any upstream call")
     func streamRefused() async throws {
-        try await ServerHarness.with(configure: Self.configure) { h in
+        try await ServerHarness.with(configure: try Self.configure()) { h in
             for model in ["bats/council/trade", "bats/cascade/extract"] {
                 let r = try await h.chat(model: model, #", "stream": true"#)
                 #expect(r.status == 400, "\(r.body)")
@@ -121,12 +186,12 @@ struct ServerEnsembleTests {
 
     @Test("An unknown council or cascade is a 404 model_not_found naming the configured ones; GET /v1/models lists them")
     func unknownAndListed() async throws {
-        try await ServerHarness.with(configure: Self.configure) { h in
+        try await ServerHarness.with(configure: try Self.configure()) { h in
             let council = try await h.chat(model: "bats/council/invest")
             #expect(council.status == 404 && council.error?["code"] as? String == "model_not_found", "\(council.body)")
-            #expect((council.error?["message"] as? String)?.contains("The configured councils: trade.") == true, "\(council.body)")
+            #expect((council.error?["message"] as? String)?.contains("The configured councils: judged, trade.") == true, "\(council.body)")
             let cascade = try await h.chat(model: "bats/cascade/trade")
-            #expect(cascade.status == 404 && (cascade.error?["message"] as? String)?.contains("The configured cascades: extract.") == true)
+            #expect(cascade.status == 404 && (cascade.error?["message"] as? String)?.contains("The configured cascades: extract, side, ticker.") == true)
             let embed = try await h.send(.POST, "/v1/embeddings", body: #"{"model":"bats/council/trade","input":"x"}"#)
             #expect(embed.status == 400, "\(embed.body)")
             let models = try await h.send(.GET, "/v1/models")
@@ -141,7 +206,7 @@ struct ServerEnsembleTests {
 
     @Test("A council the budget cannot seat is the server's usual 429 budget_exceeded, with nothing left open")
     func councilRefused() async throws {
-        try await ServerHarness.with(limits: .init(daily: MicroDollars(micros: 1), monthly: nil), configure: Self.configure) { h in
+        try await ServerHarness.with(limits: .init(daily: MicroDollars(micros: 1), monthly: nil), configure: try Self.configure()) { h in
             let r = try await h.chat(model: "bats/council/trade")
             #expect(r.status == 429, "\(r.body)")
             #expect(r.error?["type"] as? String == "budget_exceeded" && r.error?["window"] as? String == "day")
