@@ -16,6 +16,8 @@ public import UnixSignals
 ///
 /// Endpoints: `POST /v1/chat/completions` (JSON and SSE), `POST /v1/embeddings`, `POST /v1/images/generations`,
 /// `GET /v1/models`, `GET /v1/bats/budget`, `GET /health`, `GET /metrics`, `GET /dashboard`. See `docs/serve.md`.
+/// Chat calls may also name a council or a cascade of ``Configuration/councils`` and ``Configuration/cascades``
+/// (`bats/council/<name>`, `bats/cascade/<name>`).
 ///
 /// - Safe by default: it binds to loopback unless caller keys are configured (``Configuration/authenticator``).
 /// - Shutdown: on SIGTERM or SIGINT it stops accepting, lets calls in flight finish for

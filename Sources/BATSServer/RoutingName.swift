@@ -55,8 +55,11 @@ public struct RoutingName: Sendable, Hashable {
                 let name = String(rest.dropFirst(prefix.count))
                 let what = prefix == "council/" ? "council" : "cascade"
                 guard names.contains(name) else {
-                    let listed = names.isEmpty ? "none is configured (add \(what)s: to the configuration file)" : names.sorted().joined(separator: ", ")
-                    throw .modelNotFound(model, known: "The configured \(what)s: \(listed).")
+                    throw .modelNotFound(
+                        model,
+                        known: names.isEmpty
+                            ? "No \(what) is configured on this server (add \(what)s: to its configuration file)."
+                            : "The configured \(what)s: \(names.sorted().joined(separator: ", ")).")
                 }
                 if prefix == "council/" { self.council = name } else { self.cascade = name }
                 self.tier = tier

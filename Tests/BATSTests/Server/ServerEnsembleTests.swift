@@ -202,6 +202,10 @@ struct ServerEnsembleTests {
             #expect(data.contains { $0["id"] as? String == "bats/cascade/extract" && $0["bats_verifier"] as? String == "json" })
             #expect(h.upstream.requests.isEmpty)
         }
+        try await ServerHarness.with { h in
+            let none = try await h.chat(model: "bats/council/trade")
+            #expect(none.status == 404 && (none.error?["message"] as? String)?.contains("No council is configured on this server") == true, "\(none.body)")
+        }
     }
 
     @Test("A council the budget cannot seat is the server's usual 429 budget_exceeded, with nothing left open")
