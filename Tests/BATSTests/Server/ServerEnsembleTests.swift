@@ -5,6 +5,7 @@ import Foundation
 import ModelSelection
 import NIOHTTP1
 import SpendLedger
+import Synchronization
 import Testing
 
 /// Councils and cascades through `bats serve`: `bats/council/<name>` and `bats/cascade/<name>` on loopback.
@@ -110,6 +111,34 @@ struct ServerEnsembleTests {
             let total = try #require(r.header("x-bats-cost-usd").flatMap { Decimal(string: $0) })
             #expect(total == settled.compactMap(\.actualCost).reduce(Decimal(0)) { $0 + $1.decimalValue })
             #expect(total == path.map { $0.cost }.reduce(0, +))
+            #expect(try h.openReservations() == 0)
+        }
+    }
+
+    @Test("A member whose provider fails falls down the tier's chain; one that finds no model is listed as failed at no cost")
+    func memberFails() async throws {
+        try await ServerHarness.with(configure: try Self.configure()) { h in
+            let r1 = Self.gateway("deepseek-r1"), mistral = Self.gateway("mistral-medium-3")
+            let mistralAnswers = Mutex(true)
+            h.upstream.setResponder(CouncilUpstream.responder { model, _ in
+                switch model {
+                case r1: .text("#### 42")
+                case mistral where mistralAnswers.withLock { $0 }: .text("It is 42.")
+                default: .failing
+                }
+            })
+            let fallback = try await h.chat(model: "bats/council/trade")
+            #expect(fallback.status == 200, "\(fallback.body)")
+            let seats = Self.parts(fallback.header("x-bats-council-members"))
+            #expect(seats.map { "\($0.model);\($0.status)" } == ["deepseek-r1;answered", "mistral-medium-3;answered"], "\(seats)")
+            mistralAnswers.withLock { $0 = false }
+            let failed = try await h.chat(model: "bats/council/trade")
+            #expect(failed.status == 200, "\(failed.body)")
+            let after = Self.parts(failed.header("x-bats-council-members"))
+            #expect(after.map { "\($0.model);\($0.status)" } == ["deepseek-r1;answered", "kimi-k2;failed"], "\(after)")
+            #expect(after.last?.cost == 0)
+            let total = try #require(failed.header("x-bats-cost-usd").flatMap { Decimal(string: $0) })
+            #expect(total == after.map { $0.cost }.reduce(0, +))
             #expect(try h.openReservations() == 0)
         }
     }
