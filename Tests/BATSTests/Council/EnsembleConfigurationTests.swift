@@ -84,6 +84,18 @@ struct EnsembleConfigurationTests {
         #expect(schema.violation(of: .object(["symbol": .string("AAPL")])) != nil)
     }
 
+    @Test("The councils and cascades samples in docs/configuration.md and docs/serve.md load", arguments: ["docs/configuration.md", "docs/serve.md"])
+    func docsSamples(_ doc: String) throws {
+        let text = try String(contentsOf: RepositoryFiles.root.appendingPathComponent(doc), encoding: .utf8)
+        let blocks = text.components(separatedBy: "```yaml\n").dropFirst().compactMap { $0.components(separatedBy: "```").first }
+        let samples = blocks.filter { $0.hasPrefix("councils:") || $0.hasPrefix("cascades:") }
+        #expect(!samples.isEmpty, "no councils or cascades sample in \(doc)")
+        for sample in samples {
+            let c = try DeploymentConfiguration.parse(sample, sourceName: doc)
+            #expect(!c.councils.isEmpty || !c.cascades.isEmpty)
+        }
+    }
+
     @Test("Every extractor name the file accepts is one the router's AnswerExtractor.named knows")
     func extractorNamesAgree() {
         for name in DeploymentConfiguration.Council.extractorNames + ["json:decision", "json:order.side"] {
