@@ -125,7 +125,8 @@ let package = Package(
         .target(
             name: "BATSConfiguration",
             dependencies: [
-                "ModelSelection", "SpendLedger", "GatewayHTTP",
+                // Gateway for `JSONValue` and `JSONSchema`: a cascade's schema verifier is checked as the file is read.
+                "ModelSelection", "SpendLedger", "Gateway", "GatewayHTTP",
                 .product(name: "Yams", package: "Yams"),
                 // SHA-256 of caller keys' secrets (the keys file stores only the digest).
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -88,6 +88,14 @@ enum ConfigSummary {
         out.append("  gateway: \(g.baseURL ?? "default (LLM_GATEWAY_BASE_URL, TARS_API_BASE or TARS)"), \(key)")
         out.append("  ledger: \(c.ledger.path ?? c.ledger.url ?? "not set")")
         out.append(serverLine(c.server, callerKeys: callerKeys))
+        for (name, k) in c.councils.sorted(by: { $0.key < $1.key }) {
+            let members = k.members.map(\.description).joined(separator: ", ")
+            out.append("  council bats/council/\(name): \(members); \(k.aggregation), extractor \(k.extractor), tier \(k.tier ?? .simple)")
+        }
+        for (name, k) in c.cascades.sorted(by: { $0.key < $1.key }) {
+            let steps = k.steps.isEmpty ? "the tier's chain" : k.steps.map(\.rawValue).joined(separator: " > ")
+            out.append("  cascade bats/cascade/\(name): \(steps); verifier \(k.verifier), tier \(k.tier ?? .simple)")
+        }
         return out
     }
 

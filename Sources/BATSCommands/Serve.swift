@@ -73,6 +73,8 @@ extension BATSCommand {
                 host: host ?? server?.host ?? "127.0.0.1", port: port ?? server?.port ?? 8080, authenticator: keys.authenticator)
             if let b = maxBodyBytes ?? server?.maxBodyBytes { config.maxBodyBytes = b }
             if let g = shutdownGrace.map({ Duration.seconds($0) }) ?? server?.shutdownGrace { config.shutdownGrace = g }
+            config.councils = try ServeEnsembles.councils(settings.file, catalog: selector.catalog)
+            config.cascades = try ServeEnsembles.cascades(settings.file, catalog: selector.catalog)
             try config.validate()  // before the ledger is opened or created
             switch location {
             case .file(let path):

@@ -5,7 +5,8 @@ import Yams
 
 /// Everything one BATS deployment is configured with, read from one YAML file: the catalog, the routing (tier map,
 /// chains, unknown-task rule), the global budget with its scopes and alert thresholds, the budget windows' time zone,
-/// the alert webhook, the gateway, the ledger and the server (`bats serve`, with its caller keys).
+/// the alert webhook, the gateway, the ledger, the server (`bats serve`, with its caller keys), and the councils and
+/// cascades the server offers by name.
 ///
 /// Load a file with ``load(contentsOf:sourceName:)``; every problem in it is reported at once, each naming the file,
 /// the line and the key (``ConfigurationError``). Sections the file leaves out are `nil` or at their defaults, so that
@@ -37,6 +38,10 @@ public struct DeploymentConfiguration: Sendable {
     /// `bats serve`: its address, limits and caller keys; empty (every default, no keys) when the file has no
     /// `server`.
     public var server: Server
+    /// The councils `bats serve` offers as `bats/council/<name>`, by name; empty when the file has no `councils`.
+    public var councils: [String: Council]
+    /// The cascades `bats serve` offers as `bats/cascade/<name>`, by name; empty when the file has no `cascades`.
+    public var cascades: [String: Cascade]
 
     /// Creates a configuration from its parts; every parameter but the catalog defaults to what an empty file gives.
     /// - Parameters:
@@ -50,11 +55,13 @@ public struct DeploymentConfiguration: Sendable {
     ///   - gateway: The gateway.
     ///   - ledger: The ledger.
     ///   - server: The server.
+    ///   - councils: The councils, by name.
+    ///   - cascades: The cascades, by name.
     public init(
         source: String = "<defaults>", catalog: ModelCatalog, catalogSource: CatalogSource = .bundled,
         routing: ModelSelector.Configuration = .init(), limits: BudgetLimits? = nil, calendar: BudgetCalendar? = nil,
         alerts: Alerts = .init(), gateway: Gateway = .init(), ledger: Ledger = .init(),
-        server: Server = .init()
+        server: Server = .init(), councils: [String: Council] = [:], cascades: [String: Cascade] = [:]
     ) {
         self.source = source
         self.catalog = catalog
@@ -66,6 +73,8 @@ public struct DeploymentConfiguration: Sendable {
         self.gateway = gateway
         self.ledger = ledger
         self.server = server
+        self.councils = councils
+        self.cascades = cascades
     }
 
     /// A selector over a catalog: ``catalog``, or another one (a `--prices` flag) checked against the same routing.
@@ -79,7 +88,7 @@ public struct DeploymentConfiguration: Sendable {
     // MARK: - Loading
 
     /// The top-level keys of a file.
-    static let topLevelKeys = ["version", "catalog", "routing", "budget", "alerts", "gateway", "ledger", "server"]
+    static let topLevelKeys = ["version", "catalog", "routing", "budget", "alerts", "gateway", "ledger", "server", "councils", "cascades"]
 
     /// Loads a configuration file.
     ///

@@ -29,12 +29,17 @@ struct DeploymentParser {
         let gateway = self.gateway(top["gateway"])
         let ledger = self.ledger(top["ledger"])
         let server = self.server(top["server"], scopes: budget?.limits?.scopes ?? [])
-        guard reader.errors.isEmpty, let catalog, let routing, let budget, let alerts, let gateway, let ledger, let server else {
+        let councils = self.councils(top["councils"], catalog: catalog?.catalog)
+        let cascades = self.cascades(top["cascades"], catalog: catalog?.catalog)
+        guard reader.errors.isEmpty, let catalog, let routing, let budget, let alerts, let gateway, let ledger, let server, let councils,
+            let cascades
+        else {
             return nil
         }
         return DeploymentConfiguration(
             source: reader.file, catalog: catalog.catalog, catalogSource: catalog.source, routing: routing, limits: budget.limits,
-            calendar: budget.calendar, alerts: alerts, gateway: gateway, ledger: ledger, server: server)
+            calendar: budget.calendar, alerts: alerts, gateway: gateway, ledger: ledger, server: server, councils: councils,
+            cascades: cascades)
     }
 
     /// A path from the file, resolved against its directory (`~` is the home directory).

@@ -16,6 +16,8 @@ public import UnixSignals
 ///
 /// Endpoints: `POST /v1/chat/completions` (JSON and SSE), `POST /v1/embeddings`, `POST /v1/images/generations`,
 /// `GET /v1/models`, `GET /v1/bats/budget`, `GET /health`, `GET /metrics`, `GET /dashboard`. See `docs/serve.md`.
+/// Chat calls may also name a council or a cascade of ``Configuration/councils`` and ``Configuration/cascades``
+/// (`bats/council/<name>`, `bats/cascade/<name>`).
 ///
 /// - Safe by default: it binds to loopback unless caller keys are configured (``Configuration/authenticator``).
 /// - Shutdown: on SIGTERM or SIGINT it stops accepting, lets calls in flight finish for
@@ -39,11 +41,16 @@ public struct BATSServer: Sendable {
         public var dashboardRefresh: Duration
         /// How many recent refusals and downgrades the budget JSON and the dashboard show.
         public var recentDecisions: Int
+        /// The councils served as `bats/council/<name>`, by name (see `docs/serve.md`).
+        public var councils: [String: Ensemble<Council>]
+        /// The cascades served as `bats/cascade/<name>`, by name.
+        public var cascades: [String: Ensemble<Cascade>]
 
         /// Creates a configuration.
         public init(
             host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 4 << 20, shutdownGrace: Duration = .seconds(10),
-            authenticator: CallerAuthenticator? = nil, dashboardRefresh: Duration = .seconds(5), recentDecisions: Int = 20
+            authenticator: CallerAuthenticator? = nil, dashboardRefresh: Duration = .seconds(5), recentDecisions: Int = 20,
+            councils: [String: Ensemble<Council>] = [:], cascades: [String: Ensemble<Cascade>] = [:]
         ) {
             self.host = host
             self.port = port
@@ -52,6 +59,8 @@ public struct BATSServer: Sendable {
             self.authenticator = authenticator
             self.dashboardRefresh = max(.seconds(1), dashboardRefresh)
             self.recentDecisions = max(0, min(recentDecisions, 500))
+            self.councils = councils
+            self.cascades = cascades
         }
 
         /// Checks what ``BATSServer/init(router:reports:configuration:logger:)`` checks, so a command can refuse a

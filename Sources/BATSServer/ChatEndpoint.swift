@@ -8,26 +8,34 @@ import NIOCore
 import SpendLedger
 
 extension ServerHandlers {
-    /// `POST /v1/chat/completions`: JSON or SSE, through the router.
+    /// `POST /v1/chat/completions`: JSON or SSE, through the router; a council or a cascade by its routing name
+    /// (JSON only).
     func chat(_ request: Request, _ context: ServerRequestContext, _ requestID: String) async throws -> Response {
         let caller = try authenticate(request)
         let bytes = try await body(request)
         let parsed = try RequestJSON.decode(ChatCompletionBody.self, from: bytes)
+        let name = try routingName(parsed.model, headers: request.headers)
         let task = try routedTask(
-            model: parsed.model, request: parsed.request, maxTokens: parsed.maxTokens, headers: request.headers, caller: caller, requestID: requestID)
+            name: name, request: parsed.request, maxTokens: parsed.maxTokens, headers: request.headers, caller: caller, requestID: requestID)
+        if name.council != nil || name.cascade != nil { return try await ensembleChat(parsed, name: name, task: task) }
         if parsed.stream { return try await streamChat(task, includeUsage: parsed.includeUsage, connectionClosed: context.connectionClosed) }
         let (routed, headers) = try await routedCall({ try await router.complete(task, logger: logger) }, record: \.record)
         let now = Int(router.currentDate.timeIntervalSince1970)
         return Self.json(WireJSON.encode(WireEncoding.Completion(r: routed.response, now: now)), headers: headers)
     }
 
+    /// The routing name of a request's `model` and headers, the configured councils and cascades among the names.
+    func routingName(_ model: String, headers: HTTPFields) throws(OpenAIError) -> RoutingName {
+        try RoutingName(
+            model: model, taskHeader: headers[ServerHeaders.task], tierHeader: headers[ServerHeaders.tierRequest], selector: selector,
+            councils: Set(server.configuration.councils.keys), cascades: Set(server.configuration.cascades.keys))
+    }
+
     /// The routed task of a request: its routing name, tags (the key's win over the header's), key and request id.
     func routedTask(
-        model: String, request: ChatRequest, maxTokens: Int?, headers: HTTPFields, caller: Caller?, requestID: String
+        name: RoutingName, request: ChatRequest, maxTokens: Int?, headers: HTTPFields, caller: Caller?, requestID: String
     ) throws(OpenAIError) -> RoutedTask {
-        let name = try RoutingName(
-            model: model, taskHeader: headers[ServerHeaders.task], tierHeader: headers[ServerHeaders.tierRequest], selector: selector)
-        return RoutedTask(
+        RoutedTask(
             kind: name.kind, complexity: name.tier, request: request, maxOutputTokens: maxTokens,
             tags: try tags(headers: headers, caller: caller), requestID: requestID, callerKey: caller?.name, model: name.model)
     }

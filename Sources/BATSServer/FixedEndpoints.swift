@@ -41,9 +41,10 @@ extension ServerHandlers {
 
     /// The routing name of an embeddings or image call, and the catalog model to send ("" for the first of its kind).
     private func fixedName(_ model: String, kind: ModelInfo.Kind, headers: HTTPFields) throws(OpenAIError) -> (RoutingName, String) {
-        let name = try RoutingName(
-            model: model.isEmpty ? "bats/simple" : model, taskHeader: headers[ServerHeaders.task], tierHeader: headers[ServerHeaders.tierRequest],
-            selector: selector)
+        let name = try routingName(model.isEmpty ? "bats/simple" : model, headers: headers)
+        if name.council != nil || name.cascade != nil {
+            throw .invalidRequest("`\(model)` is a council or a cascade: they answer chat completions only", param: "model")
+        }
         if let m = name.model, selector.catalog.model(ModelID(m))?.kind != kind {
             let known = selector.catalog.models.filter { $0.kind == kind }.map(\.id.rawValue).joined(separator: ", ")
             throw .invalidRequest("`\(model)` is not a\(kind == .image ? "n image" : "n embedding") model (\(kind) models: \(known.isEmpty ? "none" : known))", param: "model")
@@ -51,7 +52,7 @@ extension ServerHandlers {
         return (name, name.model ?? "")
     }
 
-    /// `GET /v1/models`: the routing names (tiers, task kinds) and the catalog's models.
+    /// `GET /v1/models`: the routing names (tiers, task kinds, configured councils and cascades) and the catalog's models.
     func models(_ request: Request, _ context: ServerRequestContext, _ requestID: String) async throws -> Response {
         _ = try authenticate(request)
         var data: [JSONValue] = []
@@ -65,6 +66,21 @@ extension ServerHandlers {
         }
         for (kind, tier) in selector.configuration.taskTiers.sorted(by: { $0.key < $1.key }) {
             data.append(entry("bats/task/\(kind)", owner: "bats", extra: ["bats_tier": .string(tier.rawValue)]))
+        }
+        for (name, c) in server.configuration.councils.sorted(by: { $0.key < $1.key }) {
+            let council = c.definition
+            data.append(entry("bats/council/\(name)", owner: "bats", extra: [
+                "bats_council_members": .array(council.members.map { .string($0.description) }),
+                "bats_aggregation": .string(council.aggregation.description), "bats_extractor": .string(council.extractor.name),
+                "bats_tier": .string((c.tier ?? .simple).rawValue),
+            ]))
+        }
+        for (name, c) in server.configuration.cascades.sorted(by: { $0.key < $1.key }) {
+            let cascade = c.definition
+            data.append(entry("bats/cascade/\(name)", owner: "bats", extra: [
+                "bats_cascade_steps": .array(cascade.steps.map { .string($0.rawValue) }), "bats_verifier": .string(cascade.verifier.name),
+                "bats_tier": .string((c.tier ?? .simple).rawValue),
+            ]))
         }
         for m in selector.catalog.models {
             data.append(entry(m.id.rawValue, owner: m.gatewayID.split(separator: "/").first.map(String.init) ?? "catalog", extra: ["bats_kind": .string(m.kind.rawValue), "bats_gateway_id": .string(m.gatewayID)]))

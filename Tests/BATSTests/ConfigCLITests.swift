@@ -39,7 +39,9 @@ struct ConfigCLITests {
         let r = try await BATSRun.run(["config", "check", RepositoryFiles.example.path], in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.hasPrefix("ok: \(RepositoryFiles.example.path)\n"))
-        for part in ["daily $50.00, monthly $1000.00", "scope key:desk-a/tag:agent=scanner", "America/New_York", "key from $TARS_API_KEY"] {
+        for part in ["daily $50.00, monthly $1000.00", "scope key:desk-a/tag:agent=scanner", "America/New_York", "key from $TARS_API_KEY",
+            "council bats/council/trade: model:deepseek-r1, model:kimi-k2; majority, extractor json:decision, tier reasoning",
+            "cascade bats/cascade/parse_quote: deepseek-v3 > kimi-k2; verifier json-schema, tier simple"] {
             #expect(r.stdout.contains(part), "\(part) missing from \(r.stdout)")
         }
     }

@@ -1,4 +1,3 @@
-public import Gateway
 import Foundation
 
 /// A JSON Schema subset for checking a model's answer: the keywords a structured reply needs, and an error at load
