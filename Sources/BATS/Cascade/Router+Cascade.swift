@@ -1,5 +1,5 @@
 public import Logging
-public import ModelSelection
+import ModelSelection
 import Foundation
 import Gateway
 import SpendLedger

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Gateway
 
 /// Turns a model's reply into the normalized answer a council votes on, or `nil` when the reply has none.

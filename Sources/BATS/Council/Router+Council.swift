@@ -1,5 +1,5 @@
 public import Logging
-public import ModelSelection
+import ModelSelection
 import Gateway
 import SpendLedger
 
@@ -32,7 +32,7 @@ extension Router {
             throw e
         }
         logger?.debug("council seated", metadata: ["council": "\(council.name)", "group": "\(call.requestID)", "seats": "\(outcomes.count)"])
-        let judgeReservation: Reservation? = plan.judge == nil ? nil : { if case .reserved(let r) = outcomes.last! { r } else { nil } }()
+        let judgeReservation: Reservation? = plan.judge == nil ? nil : { if case .reserved(let r)? = outcomes.last { r } else { nil } }()
         var notes: [String] = []
         var seats = plan.seats.indices.map { i in
             CouncilResult.Seat(index: i + 1, model: plan.seats[i], status: .refused, cost: .zero, detail: nil)
@@ -51,8 +51,9 @@ extension Router {
             for await (i, seat) in group {
                 seats[i] = seat
                 guard early == nil, case .firstAgreement(let k) = council.aggregation, let a = seat.answer else { continue }
-                tally[a, default: 0] += 1
-                if tally[a]! >= k {
+                let votes = tally[a, default: 0] + 1
+                tally[a] = votes
+                if votes >= k {
                     early = a
                     group.cancelAll()
                 }
