@@ -31,7 +31,7 @@ enum ServeEnsembles {
             let council = Council(
                 name: name, members: members, minimumMembers: c.minimumMembers, aggregation: aggregation, extractor: extractor,
                 judgeMaxOutputTokens: c.judgeMaxOutputTokens ?? 256)
-            out[name] = .init(council, tier: c.tier)
+            out[name] = .init(council, tier: c.tier, taskKinds: Set(c.taskKinds))
         }
         return out
     }
@@ -53,7 +53,7 @@ enum ServeEnsembles {
             case .judge(let model, let criteria):
                 verifier = .judge(try chatModel(model, catalog: catalog, what: "\(what) (its judge)"), criteria: criteria)
             }
-            out[name] = .init(Cascade(name: name, steps: steps, verifier: verifier), tier: c.tier)
+            out[name] = .init(Cascade(name: name, steps: steps, verifier: verifier), tier: c.tier, taskKinds: Set(c.taskKinds))
         }
         return out
     }

@@ -41,6 +41,9 @@ extension DeploymentConfiguration {
         public var name: String
         /// The tier a call runs at when the request names none; `nil` for `simple`.
         public var tier: Complexity?
+        /// The task kinds this answers for (`task_kinds`): a request for `bats/task/<kind>` (or `bats/auto` with
+        /// `X-BATS-Task: <kind>`) runs it. A kind belongs to one council or cascade at most.
+        public var taskKinds: [String] = []
         /// The catalog chat models, cheapest first; empty for the tier's chain read from its cheapest model up.
         public var steps: [ModelID]
         /// What each answer must pass.

@@ -60,6 +60,9 @@ extension DeploymentConfiguration {
         public var name: String
         /// The tier a call runs at when the request names none (no `X-BATS-Tier`, no `X-BATS-Task`); `nil` for `simple`.
         public var tier: Complexity?
+        /// The task kinds this answers for (`task_kinds`): a request for `bats/task/<kind>` (or `bats/auto` with
+        /// `X-BATS-Task: <kind>`) runs it. A kind belongs to one council or cascade at most.
+        public var taskKinds: [String] = []
         /// The seats, in order (at least one).
         public var members: [Member]
         /// How answers are combined.

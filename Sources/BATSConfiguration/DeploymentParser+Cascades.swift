@@ -5,7 +5,7 @@ import Yams
 
 extension DeploymentParser {
     /// The keys of one cascade.
-    static let cascadeKeys = ["tier", "steps", "verifier"]
+    static let cascadeKeys = ["tier", "task_kinds", "steps", "verifier"]
 
     /// `cascades`: name → cascade. Steps must be chat models of the catalog, a pattern must compile and a schema load;
     /// `nil` when a problem was recorded.
@@ -27,6 +27,7 @@ extension DeploymentParser {
         guard let c = reader.table(node, at: path, keys: Self.cascadeKeys) else { return nil }
         var cascade = DeploymentConfiguration.Cascade(name: name)
         if let v = c["tier"] { cascade.tier = reader.tier(v, at: c.path("tier")) }
+        if let v = c["task_kinds"] { cascade.taskKinds = taskKinds(v, at: c.path("task_kinds")) }
         if let v = c["steps"], let items = reader.sequence(v, at: c.path("steps")) {
             if items.isEmpty { reader.invalid(v, c.path("steps"), "give at least one model, or leave steps out for the tier's chain") }
             var seen: Set<ModelID> = []

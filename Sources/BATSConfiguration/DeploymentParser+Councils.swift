@@ -4,7 +4,7 @@ import Yams
 
 extension DeploymentParser {
     /// The keys of one council.
-    static let councilKeys = ["tier", "members", "aggregation", "minimum_members", "extractor", "judge_max_output_tokens"]
+    static let councilKeys = ["tier", "task_kinds", "members", "aggregation", "minimum_members", "extractor", "judge_max_output_tokens"]
 
     /// `councils`: name → council. Every model must be a chat model of the catalog; `nil` when a problem was recorded.
     mutating func councils(_ node: Node?, catalog: ModelCatalog?) -> [String: DeploymentConfiguration.Council]? {
@@ -25,6 +25,7 @@ extension DeploymentParser {
         guard let c = reader.table(node, at: path, keys: Self.councilKeys) else { return nil }
         var council = DeploymentConfiguration.Council(name: name)
         if let v = c["tier"] { council.tier = reader.tier(v, at: c.path("tier")) }
+        if let v = c["task_kinds"] { council.taskKinds = taskKinds(v, at: c.path("task_kinds")) }
         if let list = c["members"] {
             council.members = members(list, at: c.path("members"), catalog: catalog) ?? []
         } else {
@@ -112,6 +113,29 @@ extension DeploymentParser {
             return false
         }
         return true
+    }
+
+    /// `task_kinds`: the task kinds a council or cascade answers for (`bats/task/<kind>`); a kind may belong to one
+    /// council or cascade only.
+    mutating func taskKinds(_ node: Node, at path: String) -> [String] {
+        guard let items = reader.sequence(node, at: path) else { return [] }
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            let at = "\(path)[\(i)]"
+            guard let kind = reader.string(item, at: at) else { continue }
+            guard !kind.isEmpty, kind.utf8.count <= 128, kind.unicodeScalars.allSatisfy({ allowed.contains($0) }) else {
+                reader.invalid(item, at, "a task kind is 1 to 128 letters, digits, '_', '.' or '-'")
+                continue
+            }
+            if let owner = ensembleKinds[kind] {
+                reader.invalid(item, at, "task kind '\(kind)' is already claimed by \(owner)")
+                continue
+            }
+            ensembleKinds[kind] = path
+            out.append(kind)
+        }
+        return out
     }
 
     /// A catalog chat model by its id.

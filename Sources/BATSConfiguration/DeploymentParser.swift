@@ -10,6 +10,8 @@ struct DeploymentParser {
     var reader: NodeReader
     /// The directory relative paths are taken from.
     let baseDirectory: URL
+    /// The task kinds councils and cascades claimed so far (`task_kinds`), with the claimer's path.
+    var ensembleKinds: [String: String] = [:]
 
     init(file: String, baseDirectory: URL) {
         self.reader = NodeReader(file: file)

@@ -14,7 +14,14 @@ extension ServerHandlers {
         let caller = try authenticate(request)
         let bytes = try await body(request)
         let parsed = try RequestJSON.decode(ChatCompletionBody.self, from: bytes)
-        let name = try routingName(parsed.model, headers: request.headers)
+        var name = try routingName(parsed.model, headers: request.headers)
+        if name.council == nil, name.cascade == nil, name.model == nil, let kind = name.kind,
+            parsed.model == "bats/auto" || parsed.model.hasPrefix("bats/task/")
+        {
+            // A task kind a council or cascade of the configuration answers for (`task_kinds`).
+            name.council = server.configuration.councils.first { $0.value.taskKinds.contains(kind) }?.key
+            if name.council == nil { name.cascade = server.configuration.cascades.first { $0.value.taskKinds.contains(kind) }?.key }
+        }
         let task = try routedTask(
             name: name, request: parsed.request, maxTokens: parsed.maxTokens, headers: request.headers, caller: caller, requestID: requestID)
         if name.council != nil || name.cascade != nil { return try await ensembleChat(parsed, name: name, task: task) }

@@ -24,12 +24,18 @@ extension ServerHandlers {
                     + "send stream: false", param: "stream", code: "stream_unsupported")
         }
         var task = task
+        // X-BATS-Tier, else a task kind the tier map knows (resolved by the router), else the configured tier.
+        func tier(_ configured: Complexity?) -> Complexity? {
+            if let t = task.complexity { return t }
+            if let k = task.kind, selector.configuration.taskTiers[k] != nil { return nil }
+            return configured ?? .simple
+        }
         if let n = name.council, let entry = server.configuration.councils[n] {
-            task.complexity = task.complexity ?? (task.kind == nil ? entry.tier ?? .simple : nil)
+            task.complexity = tier(entry.tier)
             return try await councilReply(task, entry.definition, routing: routing)
         }
         if let n = name.cascade, let entry = server.configuration.cascades[n] {
-            task.complexity = task.complexity ?? (task.kind == nil ? entry.tier ?? .simple : nil)
+            task.complexity = tier(entry.tier)
             return try await cascadeReply(task, entry.definition, routing: routing)
         }
         throw OpenAIError.modelNotFound(parsed.model, known: "It is not configured on this server.")

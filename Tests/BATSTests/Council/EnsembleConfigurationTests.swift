@@ -74,6 +74,7 @@ struct EnsembleConfigurationTests {
         let trade = try #require(c.councils["trade"])
         #expect(trade.members == [.model("deepseek-r1"), .model("kimi-k2")] && trade.tier == .reasoning)
         #expect(trade.aggregation == .majority && trade.minimumMembers == 2 && trade.extractor == "json:decision")
+        #expect(trade.taskKinds == ["size_position"])
         let quote = try #require(c.cascades["parse_quote"])
         #expect(quote.steps == ["deepseek-v3", "kimi-k2"])
         guard case .jsonSchema(let schema) = quote.verifier else {
@@ -149,7 +150,23 @@ struct EnsembleConfigurationTests {
         .init(yaml: cascade("stepz: [deepseek-v3]\nverifier: json"), key: "cascades.extract.stepz", line: 3, kind: \.isUnknownKey),
         .init(yaml: cascade("verifier:\n  judge: {model: claude-opus}"), key: "cascades.extract.verifier.judge.criteria", line: 4, kind: \.isMissingKey),
         .init(yaml: cascade("verifier:\n  judge: {model: gpt-9, criteria: ok}"), key: "cascades.extract.verifier.judge.model", line: 4, kind: \.isUnknownModel),
+        .init(yaml: council("members: [deepseek-r1]\ntask_kinds: [execute trade]"), key: "councils.trade.task_kinds[0]", line: 4, kind: \.isInvalidValue),
+        .init(yaml: council("members: [deepseek-r1]\ntask_kinds: execute_trade"), key: "councils.trade.task_kinds", line: 4, kind: \.isWrongType),
+        .init(
+            yaml: council("members: [deepseek-r1]\ntask_kinds: [execute_trade]") + cascade("verifier: json\ntask_kinds: [parse, execute_trade]"),
+            key: "cascades.extract.task_kinds[1]", line: 8, kind: \.isInvalidValue),
     ]
+
+    @Test("task_kinds: the kinds a council or cascade answers for")
+    func taskKinds() throws {
+        let c = try DeploymentConfiguration.parse(
+            Self.council("members: [deepseek-r1, kimi-k2]\ntask_kinds: [execute_trade, size_position]") + Self.cascade("verifier: json\ntask_kinds: [parse_quote]"),
+            sourceName: "t.yaml")
+        #expect(c.councils["trade"]?.taskKinds == ["execute_trade", "size_position"])
+        #expect(c.cascades["extract"]?.taskKinds == ["parse_quote"])
+        let e = try #require(configurationErrors(Self.council("members: [deepseek-r1]\ntask_kinds: [a, a]")).first)
+        #expect(e.key == "councils.trade.task_kinds[1]" && e.message.contains("already claimed by councils.trade.task_kinds"), "\(e)")
+    }
 
     @Test("A mistake in a council or a cascade is a configuration error naming its key path and line", arguments: mistakes)
     func mistake(_ m: Mistake) throws {

@@ -84,6 +84,42 @@ struct ServerEnsembleTests {
         }
     }
 
+    @Test("A task kind listed in task_kinds runs its council: bats/task/<kind> and bats/auto with X-BATS-Task; a tier name does not")
+    func kindRoutes() async throws {
+        let configure: @Sendable (inout BATSServer.Configuration) -> Void = { c in
+            c.councils = ["trade": .init(Self.trade, tier: .reasoning, taskKinds: ["size_position", "execute_trade"])]
+            c.cascades = ["extract": .init(Self.extract, taskKinds: ["parse_quote"])]
+        }
+        try await ServerHarness.with(configure: configure) { h in
+            let r1 = Self.gateway("deepseek-r1"), k2 = Self.gateway("kimi-k2"), v3 = Self.gateway("deepseek-v3"), opus = Self.gateway("claude-opus")
+            h.upstream.setResponder(CouncilUpstream.responder { model, _ in
+                switch model {
+                case r1, k2, opus: .text("#### 42")
+                case v3: .text(#"{"symbol":"AAPL"}"#)
+                default: nil
+                }
+            })
+            // A kind the tier map does not know: the council's configured tier.
+            let byName = try await h.chat(model: "bats/task/size_position")
+            #expect(byName.status == 200, "\(byName.body)")
+            #expect(byName.header("x-bats-council") == "trade" && byName.header("x-bats-tier") == "reasoning")
+            #expect(Self.parts(byName.header("x-bats-council-members")).map(\.model) == ["deepseek-r1", "kimi-k2"])
+            let byHeader = try await h.chat(model: "bats/auto", headers: [("X-BATS-Task", "size_position")])
+            #expect(byHeader.header("x-bats-council") == "trade")
+            // A kind the tier map knows keeps its tier: execute_trade is critical, so every seat is the pinned model.
+            let critical = try await h.chat(model: "bats/task/execute_trade")
+            #expect(critical.header("x-bats-tier") == "critical")
+            #expect(Self.parts(critical.header("x-bats-council-members")).map(\.model) == ["claude-opus", "claude-opus"])
+            let cascade = try await h.chat(model: "bats/task/parse_quote")
+            #expect(cascade.header("x-bats-cascade") == "extract" && cascade.header("x-bats-cascade-outcome") == "accepted")
+            // A tier name with the header is a plain routed call, and so is a kind no council lists.
+            let tier = try await h.chat(model: "bats/reasoning", headers: [("X-BATS-Task", "size_position")])
+            #expect(tier.status == 200 && tier.header("x-bats-council") == nil)
+            let plain = try await h.chat(model: "bats/task/classify_headline")
+            #expect(plain.status == 200 && plain.header("x-bats-council") == nil && plain.header("x-bats-cascade") == nil)
+        }
+    }
+
     @Test("A cascade whose first step fails the verifier escalates; the path header shows both steps and their verdicts")
     func cascadeEscalates() async throws {
         try await ServerHarness.with(configure: try Self.configure()) { h in
