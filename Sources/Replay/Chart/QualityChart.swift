@@ -17,6 +17,8 @@ public struct QualityChart: Sendable {
         public var quality: Double
         /// Its answers depend on simulated verifier verdicts.
         public var simulated: Bool
+        /// A bound (the oracle), not a runnable policy: drawn apart and left off the frontier.
+        public var bound: Bool
 
         /// Creates a point.
         /// - Parameters:
@@ -24,11 +26,13 @@ public struct QualityChart: Sendable {
         ///   - cost: The cost.
         ///   - quality: The quality share, `0...1` (clamped).
         ///   - simulated: Whether its verdicts were simulated.
-        public init(name: String, cost: MicroDollars, quality: Double, simulated: Bool = false) {
+        ///   - bound: Whether it is a bound rather than a policy.
+        public init(name: String, cost: MicroDollars, quality: Double, simulated: Bool = false, bound: Bool = false) {
             self.name = name
             self.cost = cost
             self.quality = quality.isFinite ? min(1, max(0, quality)) : 0
             self.simulated = simulated
+            self.bound = bound
         }
     }
 
@@ -74,14 +78,18 @@ public struct QualityChart: Sendable {
     public init(_ comparison: PolicyComparison, configuration: Configuration = .init()) {
         self.init(
             points: comparison.rows.compactMap { row in
-                row.quality.share.map { Point(name: row.name, cost: row.cost, quality: $0, simulated: row.policy.simulatesVerdicts) }
+                row.quality.share.map {
+                    Point(name: row.name, cost: row.cost, quality: $0, simulated: row.policy.simulatesVerdicts, bound: row.policy.isBound)
+                }
             }, configuration: configuration)
     }
 
-    /// The points on the frontier, by cost: those that no other point matches or beats on both axes with one strictly.
+    /// The points on the frontier, by cost: those that no other point matches or beats on both axes with one strictly
+    /// (bounds left out).
     public var frontier: [Point] {
-        points.filter { p in
-            !points.contains { o in o.cost <= p.cost && o.quality >= p.quality && (o.cost < p.cost || o.quality > p.quality) }
+        let runnable = points.filter { !$0.bound }
+        return runnable.filter { p in
+            !runnable.contains { o in o.cost <= p.cost && o.quality >= p.quality && (o.cost < p.cost || o.quality > p.quality) }
         }.sorted { $0.cost != $1.cost ? $0.cost < $1.cost : $0.quality < $1.quality }
     }
 
@@ -109,6 +117,7 @@ public struct QualityChart: Sendable {
         svg.line(##"<text x="\##(f(left))" y="28" font-size="18" font-weight="bold" fill="#222">\##(e(configuration.title))</text>"##)
         var subtitle = "\(points.count) polic\(points.count == 1 ? "y" : "ies"); the line joins the frontier"
         if points.contains(where: \.simulated) { subtitle += "; hollow points: cascade verdicts simulated from the labels" }
+        if points.contains(where: \.bound) { subtitle += "; grey diamond: the oracle bound" }
         svg.line(##"<text x="\##(f(left))" y="48" font-size="12" fill="#555">\##(e(subtitle))</text>"##)
 
         // Grid, ticks and axis titles.
@@ -147,14 +156,22 @@ public struct QualityChart: Sendable {
         svg.line(##"<g class="points" font-size="11" fill="#222">"##)
         for p in points {
             let px = x(p.cost), py = y(p.quality)
+            let anchor = px > left + plotW * 0.75 ? "end" : "start"
+            let dx = anchor == "end" ? -8.0 : 8.0
+            if p.bound {
+                let d = "M\(f(px)) \(f(py - 7)) L\(f(px + 7)) \(f(py)) L\(f(px)) \(f(py + 7)) L\(f(px - 7)) \(f(py)) Z"
+                svg.line(
+                    ##"<path class="bound" d="\##(d)" fill="#9E9E9E" data-policy="\##(e(p.name))"><title>\##(e(p.name)) (bound): "##
+                        + "\(p.cost.formatted(decimals: 4)), \(ReplayReport.percent(p.quality))</title></path>")
+                svg.line(##"<text x="\##(f(px + dx))" y="\##(f(py - 9))" text-anchor="\##(anchor)" fill="#666">\##(e(p.name)) (bound)</text>"##)
+                continue
+            }
             let colour = onFront.contains(p.name) ? "#0072B2" : "#E69F00"
             let fill = p.simulated ? "#FFFFFF" : colour
             svg.line(
                 ##"<circle cx="\##(f(px))" cy="\##(f(py))" r="5" fill="\##(fill)" stroke="\##(colour)" stroke-width="2" "##
                     + ##"data-policy="\##(e(p.name))"><title>\##(e(p.name)): \##(p.cost.formatted(decimals: 4)), "##
                     + "\(ReplayReport.percent(p.quality))\(p.simulated ? " (simulated verdicts)" : "")</title></circle>")
-            let anchor = px > left + plotW * 0.75 ? "end" : "start"
-            let dx = anchor == "end" ? -8.0 : 8.0
             svg.line(##"<text x="\##(f(px + dx))" y="\##(f(py - 7))" text-anchor="\##(anchor)">\##(e(p.name))</text>"##)
         }
         svg.line("</g>")

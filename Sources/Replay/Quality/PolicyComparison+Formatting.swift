@@ -37,13 +37,12 @@ extension PolicyComparison {
                     line += "n/a".leftPadded(20) + "n/a".leftPadded(8)
                 }
             }
-            line += onFrontier.contains(row.name) ? "  *" : ""
+            line += onFrontier.contains(row.name) ? "  *" : row.policy.isBound ? "  bound" : ""
             lines.append(line)
         }
-        if hasSimulatedVerdicts {
-            lines.append("")
-            lines.append(ReplayReport.simulationNote)
-        }
+        lines.append("")
+        lines.append("*: on the cost-versus-quality frontier (no other policy is as cheap and as good); the oracle is a bound, not a policy")
+        if hasSimulatedVerdicts { lines.append(ReplayReport.simulationNote) }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -85,9 +85,10 @@ public struct PolicyComparison: Sendable, Hashable {
     // MARK: - Frontier
 
     /// The rows on the cost-versus-quality frontier: those with a quality share that no other row beats on both axes
-    /// (as cheap or cheaper and as good or better, one of them strictly). Ordered by cost.
+    /// (as cheap or cheaper and as good or better, one of them strictly). Ordered by cost. Bounds (the oracle) are
+    /// left out: no router can run them.
     public var frontier: [Row] {
-        let graded = rows.filter { $0.quality.share != nil }
+        let graded = rows.filter { $0.quality.share != nil && !$0.policy.isBound }
         return graded.filter { r in
             let q = r.quality.share ?? 0
             return !graded.contains { o in

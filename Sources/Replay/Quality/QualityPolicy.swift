@@ -100,6 +100,10 @@ public struct QualityPolicy: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// Whether the policy is a bound rather than a policy one could run (the oracle reads the labels to route): it is
+    /// reported, but left off the frontier.
+    public var isBound: Bool { rule == .oracle }
+
     /// Whether the policy always calls one given model (`strong`), for reports relative to it.
     public var isAlwaysStrong: Bool {
         if case .strong = rule { return true }

@@ -38,8 +38,10 @@ struct QualityCLITests {
 
         let svg = try String(contentsOfFile: chart, encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
-        // One point per policy with labelled answers (static answers on an unlabelled model), the frontier, the axes.
-        #expect(svg.components(separatedBy: "<circle").count - 1 == 6)
+        // One point per policy with labelled answers (static answers on an unlabelled model; the oracle is drawn as a
+        // bound), the frontier, the axes.
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 5)
+        #expect(svg.contains("class=\"bound\" ") && svg.contains("oracle (bound)"))
         #expect(svg.contains("class=\"frontier\"") && svg.contains("Cost of the workload (USD") && svg.contains("Quality (share of labelled"))
         #expect(!svg.contains("data-policy=\"static\""))
 
