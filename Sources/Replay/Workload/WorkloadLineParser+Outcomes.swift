@@ -16,36 +16,13 @@ extension WorkloadLineParser {
             try skipValue(field: .outcomes)
             throw invalid(.outcomes, "must be an object of labels by model id, got \(quoteRaw(from: start))")
         }
-        i += 1
         var outcomes: [ModelID: WorkloadTask.Outcome] = [:]
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            i += 1
-            return outcomes
+        try forEachMember(field: .outcomes, naming: "a model id") { (p, model) throws(ReplayError) in
+            guard !model.isEmpty else { throw p.invalid(.outcomes, "a model id must not be empty") }
+            guard outcomes[ModelID(model)] == nil else { throw p.invalid(.outcomes, "model '\(model)' is given twice") }
+            outcomes[ModelID(model)] = try p.parseOutcome(model: model)
         }
-        while true {
-            skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw malformed("expected a model id", field: .outcomes) }
-            let model = try parseString(field: .outcomes)
-            guard !model.isEmpty else { throw invalid(.outcomes, "a model id must not be empty") }
-            guard outcomes[ModelID(model)] == nil else { throw invalid(.outcomes, "model '\(model)' is given twice") }
-            skipWhitespace()
-            guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'", field: .outcomes) }
-            i += 1
-            skipWhitespace()
-            outcomes[ModelID(model)] = try parseOutcome(model: model)
-            skipWhitespace()
-            let c = peek()
-            if c == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            if c == UInt8(ascii: "}") {
-                i += 1
-                return outcomes
-            }
-            throw malformed("expected ',' or '}'", field: .outcomes)
-        }
+        return outcomes
     }
 
     /// Parses one label: `{"correct": true, "output_tokens": 212}`.
@@ -56,49 +33,25 @@ extension WorkloadLineParser {
             throw invalid(
                 .outcomes, "'\(model)' must be an object such as {\"correct\": true}, got \(quoteRaw(from: start))")
         }
-        i += 1
         var correct: Bool?
         var output: Int?
         var seenOutput = false
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            i += 1
-        } else {
-            while true {
-                skipWhitespace()
-                guard peek() == UInt8(ascii: "\"") else { throw malformed("expected a label field", field: .outcomes) }
-                let name = try parseString(field: .outcomes)
-                skipWhitespace()
-                guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'", field: .outcomes) }
-                i += 1
-                skipWhitespace()
-                let valueStart = i
-                switch name {
-                case "correct":
-                    guard correct == nil else { throw invalid(.outcomes, "'\(model)': 'correct' is given twice") }
-                    guard let value = consumeBool() else {
-                        try skipValue(field: .outcomes)
-                        throw invalid(.outcomes, "'\(model)': 'correct' must be true or false, got \(quoteRaw(from: valueStart))")
-                    }
-                    correct = value
-                case "output_tokens":
-                    guard !seenOutput else { throw invalid(.outcomes, "'\(model)': 'output_tokens' is given twice") }
-                    seenOutput = true
-                    if !consumeNull() { output = try parseLabelTokens(model: model) }
-                default:
-                    try skipValue(field: .outcomes)
+        try forEachMember(field: .outcomes, naming: "a label field") { (p, name) throws(ReplayError) in
+            let valueStart = p.i
+            switch name {
+            case "correct":
+                guard correct == nil else { throw p.invalid(.outcomes, "'\(model)': 'correct' is given twice") }
+                guard let value = p.consumeBool() else {
+                    try p.skipValue(field: .outcomes)
+                    throw p.invalid(.outcomes, "'\(model)': 'correct' must be true or false, got \(p.quoteRaw(from: valueStart))")
                 }
-                skipWhitespace()
-                let c = peek()
-                if c == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if c == UInt8(ascii: "}") {
-                    i += 1
-                    break
-                }
-                throw malformed("expected ',' or '}'", field: .outcomes)
+                correct = value
+            case "output_tokens":
+                guard !seenOutput else { throw p.invalid(.outcomes, "'\(model)': 'output_tokens' is given twice") }
+                seenOutput = true
+                if !p.consumeNull() { output = try p.parseLabelTokens(model: model) }
+            default:
+                try p.skipValue(field: .outcomes)
             }
         }
         guard let correct else { throw invalid(.outcomes, "'\(model)': 'correct' (true or false) is required") }

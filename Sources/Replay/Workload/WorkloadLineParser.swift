@@ -241,27 +241,42 @@ struct WorkloadLineParser {
             try skipValue(field: .tags)
             throw invalid(.tags, "must be an object of strings, got \(quoteRaw(from: start))")
         }
-        i += 1
         var tags: [String: String] = [:]
+        try forEachMember(field: .tags, naming: "a tag name") { (p, name) throws(ReplayError) in
+            let valueStart = p.i
+            guard p.peek() == UInt8(ascii: "\"") else {
+                try p.skipValue(field: .tags)
+                throw p.invalid(.tags, "tag '\(name)' must be a string, got \(p.quoteRaw(from: valueStart))")
+            }
+            tags[name] = try p.parseString(field: .tags)
+        }
+        return tags
+    }
+
+    /// Reads the members of the JSON object at `i` (which must be `{`), calling `body` with each member's name once
+    /// `i` is at its value; `body` must consume the value.
+    /// - Parameters:
+    ///   - field: The field named in errors.
+    ///   - what: What a member's name is, for the error when one is missing (`a tag name`).
+    ///   - body: Reads one member's value.
+    mutating func forEachMember(
+        field: Key, naming what: String, _ body: (inout WorkloadLineParser, String) throws(ReplayError) -> Void
+    ) throws(ReplayError) {
+        i += 1
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             i += 1
-            return tags
+            return
         }
         while true {
             skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw malformed("expected a tag name", field: .tags) }
-            let name = try parseString(field: .tags)
+            guard peek() == UInt8(ascii: "\"") else { throw malformed("expected \(what)", field: field) }
+            let name = try parseString(field: field)
             skipWhitespace()
-            guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'", field: .tags) }
+            guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'", field: field) }
             i += 1
             skipWhitespace()
-            let valueStart = i
-            guard peek() == UInt8(ascii: "\"") else {
-                try skipValue(field: .tags)
-                throw invalid(.tags, "tag '\(name)' must be a string, got \(quoteRaw(from: valueStart))")
-            }
-            tags[name] = try parseString(field: .tags)
+            try body(&self, name)
             skipWhitespace()
             let c = peek()
             if c == UInt8(ascii: ",") {
@@ -270,9 +285,9 @@ struct WorkloadLineParser {
             }
             if c == UInt8(ascii: "}") {
                 i += 1
-                return tags
+                return
             }
-            throw malformed("expected ',' or '}'", field: .tags)
+            throw malformed("expected ',' or '}'", field: field)
         }
     }
 
@@ -441,53 +456,5 @@ struct WorkloadLineParser {
                 i += literal.count
             }
         } while depth > 0
-    }
-}
-
-/// The position of a JSON number's parts within a line.
-struct NumberToken {
-    var negative = false
-    var intStart = 0
-    var intEnd = 0
-    var hasFraction = false
-    var fracStart = 0
-    var fracEnd = 0
-    var hasExponent = false
-    var end = 0
-
-    /// The integer part as an `Int`, or `nil` on overflow.
-    func integerValue(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        var v = 0
-        for k in intStart..<intEnd {
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int(b[k] - UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
-            v = s
-        }
-        return v
-    }
-
-    /// The number read as epoch seconds, in nanoseconds (exact for plain decimals), or `nil` when out of range.
-    func epochNanoseconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
-        if hasExponent {
-            let text = String(decoding: UnsafeBufferPointer(rebasing: b[(intStart - (negative ? 1 : 0))..<end]), as: UTF8.self)
-            guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 9.2e9 else { return nil }
-            return Int64((seconds * 1e9).rounded())
-        }
-        guard let whole = integerValue(b) else { return nil }
-        var frac: Int64 = 0
-        var count = 0
-        for k in fracStart..<fracEnd where count < 9 {
-            frac = frac * 10 + Int64(b[k] - UInt8(ascii: "0"))
-            count += 1
-        }
-        while count < 9 {
-            frac *= 10
-            count += 1
-        }
-        let (scaled, o1) = Int64(whole).multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, o2) = scaled.addingReportingOverflow(frac)
-        guard !o1, !o2 else { return nil }
-        return negative ? -total : total
     }
 }
