@@ -40,6 +40,21 @@ extension PolicyComparison {
             line += onFrontier.contains(row.name) ? "  *" : row.policy.isBound ? "  bound" : ""
             lines.append(line)
         }
+        let tiers = Complexity.allCases.filter { t in rows.contains { $0.report.byTier[t] != nil } }
+        if tiers.count > 1 {
+            lines.append("")
+            lines.append("policy".rightPadded(28) + "tier".rightPadded(10) + "tasks".leftPadded(7) + "cost".leftPadded(12) + "quality".leftPadded(9)
+                + "correct/labelled".leftPadded(18) + "unlabelled".leftPadded(11) + "refused".leftPadded(9))
+            for row in rows {
+                for tier in tiers {
+                    guard let g = row.report.byTier[tier] else { continue }
+                    lines.append(
+                        row.name.rightPadded(28) + tier.rawValue.rightPadded(10) + String(g.tasks).leftPadded(7) + g.cost.formatted(decimals: 4).leftPadded(12)
+                            + g.quality.percentText.leftPadded(9) + "\(g.quality.correct)/\(g.quality.labelled)".leftPadded(18)
+                            + String(g.quality.unlabelled).leftPadded(11) + String(g.refused).leftPadded(9))
+                }
+            }
+        }
         lines.append("")
         lines.append("*: on the cost-versus-quality frontier (no other policy is as cheap and as good); the oracle is a bound, not a policy")
         if hasSimulatedVerdicts { lines.append(ReplayReport.simulationNote) }
@@ -50,8 +65,8 @@ extension PolicyComparison {
     ///
     /// `tasks`, `labelled_tasks`, `ladder` (per model: `model`, `labelled`, `correct`, `share`), `oracle_bound`,
     /// `policies` (per policy: `policy`, `cost_usd` exact to the micro-dollar, `quality` as in a replay report,
-    /// `refused`, `failed`, `calls`, `on_frontier`, `verdicts_simulated`, and `quality_vs_strong` / `cost_vs_strong`
-    /// when an always-strong policy ran) and `note` (the simulation note, `null` without a cascade).
+    /// `refused`, `failed`, `calls`, `on_frontier`, `verdicts_simulated`, `by_tier` (per tier: `tasks`, `refused`,
+    /// tokens, `cost_usd` and `quality`), and `quality_vs_strong` / `cost_vs_strong` when an always-strong policy ran) and `note` (the simulation note, `null` without a cascade).
     /// - Returns: The JSON document.
     /// - Throws: `EncodingError` (not expected).
     public func json() throws -> String {
@@ -86,9 +101,10 @@ struct ComparisonJSON: Encodable {
         var verdictsSimulated: Bool
         var qualityVsStrong: JSONFixed?
         var costVsStrong: JSONFixed?
+        var byTier: [String: ReplayReportJSON.Group]
 
         enum CodingKeys: String, CodingKey {
-            case policy, cost = "cost_usd", quality, refused, failed, calls, onFrontier = "on_frontier"
+            case policy, cost = "cost_usd", quality, refused, failed, calls, onFrontier = "on_frontier", byTier = "by_tier"
             case verdictsSimulated = "verdicts_simulated", qualityVsStrong = "quality_vs_strong", costVsStrong = "cost_vs_strong"
         }
     }
@@ -116,7 +132,8 @@ struct ComparisonJSON: Encodable {
                 policy: row.name, cost: JSONDollars(row.cost), quality: ReplayReportJSON.Quality(row.quality), refused: row.refused,
                 failed: row.report.failed, calls: row.report.calls, onFrontier: frontier.contains(row.name),
                 verdictsSimulated: row.policy.simulatesVerdicts, qualityVsStrong: relative.map { JSONFixed($0.quality, decimals: 6) },
-                costVsStrong: relative.map { JSONFixed($0.cost, decimals: 6) })
+                costVsStrong: relative.map { JSONFixed($0.cost, decimals: 6) },
+                byTier: Dictionary(uniqueKeysWithValues: row.report.byTier.map { ($0.key.rawValue, ReplayReportJSON.Group($0.value, refused: true, quality: true)) }))
         }
         note = c.hasSimulatedVerdicts ? ReplayReport.simulationNote : nil
     }

@@ -196,6 +196,24 @@ struct PolicyComparisonTests {
         #expect(!(try unlabelled.json()).contains("\"quality\""))
     }
 
+    @Test("per tier and per policy: the comparison's table and JSON break quality down by tier")
+    func perTier() throws {
+        var tasks = try RouteLLMImportTests.gsm8k()
+        for k in tasks.indices where k % 3 == 0 { tasks[k].complexity = .complex }
+        let c = try Self.compare("cheap,strong", tasks: tasks)
+        let cheap = try Self.row(c, "cheap")
+        let complex = try #require(cheap.report.byTier[.complex])
+        #expect(complex.tasks == 440)
+        #expect(complex.quality.correct == tasks.enumerated().filter { $0.offset % 3 == 0 && $0.element.outcomes[.deepseekV3]?.correct == true }.count)
+        #expect(complex.quality.labelled + (cheap.report.byTier[.medium]?.quality.labelled ?? 0) == 1_319)
+        let table = c.table()
+        #expect(table.contains("cheap                       complex       440"), "\(table)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try c.json().utf8)) as? [String: Any])
+        let first = try #require((json["policies"] as? [[String: Any]])?.first)
+        let tiers = try #require(first["by_tier"] as? [String: [String: Any]])
+        #expect((tiers["complex"]?["quality"] as? [String: Any])?["correct"] as? Int == complex.quality.correct)
+    }
+
     @Test("policy lists parse and name themselves; bad ones say what is wrong", arguments: [
         ("static,cheap:deepseek-v3,strong:claude-opus,random:0.5,oracle,cascade:0.9/0.9,council", nil),
         ("random", "needs the strong share"), ("random:1.5", "[0, 1]"), ("cascade:0.9", "PRECISION/RECALL"),
