@@ -25,7 +25,7 @@ extension BATSCommand.Workload {
         @Option(help: "The catalog model the strong column's labels are written for (e.g. claude-opus).")
         var mapStrong: String
 
-        @Option(help: "The tier of every task: simple, medium, complex, reasoning or critical.", transform: ArgumentTransform.complexity)
+        @Option(help: "The tier of every task: simple, medium, complex, reasoning or critical (default: medium).", transform: ArgumentTransform.complexity)
         var complexity: Complexity = .medium
 
         @Option(help: "Draw each task's tier from this mix (tier=share pairs) instead of --complexity.", transform: ArgumentTransform.tierMix)
