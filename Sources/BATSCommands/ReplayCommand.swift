@@ -56,8 +56,22 @@ extension BATSCommand {
         @Option(help: "Output format on standard output: table or json.")
         var format: OutputFormat = .table
 
+        @Option(
+            help: ArgumentHelp(
+                "Compare policies on a labelled workload: static, cheap[:MODEL], strong[:MODEL], random:SHARE, oracle, cascade[:PRECISION/RECALL], council (comma-separated).",
+                discussion: "Each policy replays against its own in-memory ledger with the same budget. --chart then draws cost against quality; --report writes the comparison's JSON."))
+        var compare: String?
+
         func validate() throws {
             if (workload == nil) == (fromLedger == nil) { throw ValidationError("give a workload file or --from-ledger PATH (one of them)") }
+            if let compare {
+                do throws(ReplayError) { _ = try QualityPolicy.list(parsing: compare, seed: seed) } catch {
+                    throw ValidationError("--compare: \(error.message)")
+                }
+                if fromLedger != nil { throw ValidationError("--compare needs a labelled workload file, not --from-ledger") }
+                if ledger != nil { throw ValidationError("--compare replays each policy on an in-memory ledger of its own: drop --ledger") }
+                if chartScope != nil { throw ValidationError("--chart-scope does not apply to --compare (its chart is cost against quality)") }
+            }
             guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be between 0 and 1, got \(failureRate)") }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
             if format == .csv { throw ValidationError("--format must be table or json") }
@@ -79,6 +93,10 @@ extension BATSCommand {
             let selector = try settings.selector(prices: prices)
             let calendar = budget.calendar(file: settings.file) ?? BudgetCalendar()
             let limits = budget.flagLimits(file: settings.file)
+            if let compare, let workload {
+                try runComparison(compare, workload: workload, selector: selector, limits: limits, calendar: calendar)
+                return
+            }
             var tempDir: URL?
             let path: String
             if let ledger {

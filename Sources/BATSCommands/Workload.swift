@@ -10,7 +10,7 @@ extension BATSCommand {
 
         struct Import: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Convert a recorded trace to the native format.", subcommands: [Azure.self])
+                abstract: "Convert a recorded trace to the native format.", subcommands: [Azure.self, RouteLLM.self])
         }
 
         /// `bats workload import azure FILE.csv`.

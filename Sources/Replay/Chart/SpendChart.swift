@@ -309,31 +309,14 @@ public struct SpendChart: Sendable {
         MicroDollars(micros: Int64(clamping: micros)).formatted(decimals: decimals)
     }
 
-    private func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    private func escape(_ text: String) -> String { SVGFormat.escape(text) }
 
     /// A coordinate with one decimal, formatted without locale or floating-point printing.
-    private func f(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        let sign = tenths < 0 ? "-" : ""
-        let magnitude = abs(tenths)
-        return magnitude % 10 == 0 ? "\(sign)\(magnitude / 10)" : "\(sign)\(magnitude / 10).\(magnitude % 10)"
-    }
+    private func f(_ value: Double) -> String { SVGFormat.coordinate(value) }
 }
 
 /// Accumulates SVG lines.
-private struct SVG {
+struct SVG {
     var text = ""
     mutating func line(_ s: String) {
         text += s

@@ -56,11 +56,22 @@ public struct ReplayEngine: Sendable {
     public let selector: ModelSelector
     /// The settings.
     public let configuration: Configuration
+    /// The routing policy replayed: ``QualityPolicy/staticTiers`` (the tier map) unless comparing policies.
+    public let policy: QualityPolicy
+    /// The workload's labelled models, which policies other than the tier map route over.
+    public let ladder: QualityLadder
 
     /// Creates an engine.
-    public init(selector: ModelSelector, configuration: Configuration) {
+    /// - Parameters:
+    ///   - selector: The selection policy and catalog.
+    ///   - configuration: Budget, provider and commit settings.
+    ///   - policy: The routing policy (default: the tier map).
+    ///   - ladder: The workload's labelled models (default: none, for the tier map).
+    public init(selector: ModelSelector, configuration: Configuration, policy: QualityPolicy = .staticTiers, ladder: QualityLadder? = nil) {
         self.selector = selector
         self.configuration = configuration
+        self.policy = policy
+        self.ladder = ladder ?? QualityLadder(catalog: selector.catalog)
     }
 
     /// Replays tasks into `ledger`.

@@ -8,10 +8,12 @@ extension ReplayReport {
         let limits = "daily \(dailyLimit.map { $0.formatted() } ?? "unlimited"), monthly \(monthlyLimit.map { $0.formatted() } ?? "unlimited"), \(timeZone)"
         lines.append("BATS replay: \(tasks) tasks, \(days.count) days (\(limits))")
         lines.append("")
-        lines.append("tier        tasks  refused        cost")
+        lines.append("tier        tasks  refused        cost" + (hasOutcomes ? "  quality  correct/labelled  unlabelled" : ""))
         for tier in Complexity.allCases {
             guard let g = byTier[tier] else { continue }
-            lines.append("\(tier.rawValue.rightPadded(10)) \(String(g.tasks).leftPadded(6)) \(String(g.refused).leftPadded(8)) \(g.cost.formatted(decimals: 4).leftPadded(11))")
+            var row = "\(tier.rawValue.rightPadded(10)) \(String(g.tasks).leftPadded(6)) \(String(g.refused).leftPadded(8)) \(g.cost.formatted(decimals: 4).leftPadded(11))"
+            if hasOutcomes { row += "  " + g.quality.columns }
+            lines.append(row)
         }
         lines.append("")
         lines.append("model               calls   in tokens  out tokens        cost")
@@ -24,6 +26,11 @@ extension ReplayReport {
         lines.append("spend              \(cost.formatted(decimals: 4))")
         lines.append("opus-only baseline \(baselineOpusOnly.formatted(decimals: 4))   savings vs opus \(String(format: "%.1f%%", savingsVsOpus * 100))")
         lines.append("no-budget baseline \(baselineNoBudget.formatted(decimals: 4))")
+        if hasOutcomes {
+            lines.append(
+                "quality \(quality.percentText) (\(quality.correct) of \(quality.labelled) labelled answers correct), unlabelled answers \(quality.unlabelled), policy \(policy), calls \(calls)")
+            if simulatedVerdicts { lines.append(ReplayReport.simulationNote) }
+        }
         lines.append("downgrades \(downgrades), refusals \(refusals), provider fallbacks \(providerFallbacks), retries \(retries), failed \(failed)")
         lines.append("critical \(criticalTotal) (on opus \(criticalOnPinnedModel), over budget \(criticalOverBudget)); days over limit \(overDays) of \(days.count), non-critical over limit \(days.filter(\.nonCriticalOverBudget).count)")
         lines.append(String(format: "throughput %.0f tasks/s, routing overhead p50 %.1f µs, p99 %.1f µs", tasksPerSecond, Double(overheadP50Nanos) / 1_000, Double(overheadP99Nanos) / 1_000))
@@ -39,6 +46,19 @@ extension ReplayReport {
         }
         if let ledgerPath { lines.append("ledger \(ledgerPath)") }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension ReplayReport {
+    /// The sentence every report of a replayed cascade carries.
+    public static let simulationNote =
+        "note: cascade verdicts are SIMULATED from the outcome labels with a seeded verifier of the given precision and recall; no verifier ran"
+}
+
+extension ReplayReport.Quality {
+    /// `  85.7%        1130/1319           0`: the tier table's quality columns.
+    var columns: String {
+        "\(percentText.leftPadded(7))  \("\(correct)/\(labelled)".leftPadded(16))  \(String(unlabelled).leftPadded(10))"
     }
 }
 

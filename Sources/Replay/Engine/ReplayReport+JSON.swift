@@ -27,17 +27,43 @@ struct ReplayReportJSON: Encodable {
         var inputTokens: Int
         var outputTokens: Int
         var cost: JSONDollars
+        var quality: Quality?
 
-        init(_ g: ReplayReport.Group, refused: Bool) {
+        init(_ g: ReplayReport.Group, refused: Bool, quality: Bool = false) {
             tasks = g.tasks
             self.refused = refused ? g.refused : nil
+            self.quality = quality ? Quality(g.quality) : nil
             inputTokens = g.inputTokens
             outputTokens = g.outputTokens
             cost = JSONDollars(g.cost)
         }
 
         enum CodingKeys: String, CodingKey {
-            case tasks, refused, inputTokens = "input_tokens", outputTokens = "output_tokens", cost = "cost_usd"
+            case tasks, refused, inputTokens = "input_tokens", outputTokens = "output_tokens", cost = "cost_usd", quality
+        }
+    }
+
+    /// Answers graded by the labels: `share` (correct ÷ labelled, `null` without labelled answers), `correct`,
+    /// `labelled`, `unlabelled`.
+    struct Quality: Encodable {
+        var share: JSONFixed?
+        var correct: Int
+        var labelled: Int
+        var unlabelled: Int
+
+        init(_ q: ReplayReport.Quality) {
+            share = q.share.map { JSONFixed($0, decimals: 6) }
+            correct = q.correct
+            labelled = q.labelled
+            unlabelled = q.unlabelled
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: JSONKey.self)
+            try c.encode(share, forKey: "share")
+            try c.encode(correct, forKey: "correct")
+            try c.encode(labelled, forKey: "labelled")
+            try c.encode(unlabelled, forKey: "unlabelled")
         }
     }
 
@@ -89,6 +115,12 @@ struct ReplayReportJSON: Encodable {
     var ledger: String?
     /// One object per budget scope.
     var scopes: [Scope]
+    var policy: String
+    var calls: Int
+    /// Present only when the workload carries outcome labels.
+    var labelledTasks: Int?
+    var quality: Quality?
+    var verdictsSimulated: Bool?
 
     /// A scope's row: `name`, `tasks`, `spend_usd`, `non_critical_spend_usd`, `daily_limit_usd`, `monthly_limit_usd`,
     /// `max_day_non_critical_usd`, `max_month_non_critical_usd`, `refusals`, `downgrades`.
@@ -130,12 +162,13 @@ struct ReplayReportJSON: Encodable {
         case downgrades, refusals, providerFallbacks = "provider_fallbacks", retries, failed, criticalTotal = "critical_total"
         case criticalOnOpus = "critical_on_opus", criticalOverBudget = "critical_over_budget", elapsedSeconds = "elapsed_seconds"
         case tasksPerSecond = "tasks_per_second", overheadP50 = "overhead_us_p50", overheadP99 = "overhead_us_p99", ledger, scopes
+        case policy, calls, labelledTasks = "labelled_tasks", quality, verdictsSimulated = "verdicts_simulated"
     }
 
     init(_ r: ReplayReport) {
         tasks = r.tasks
         invalidLines = r.invalidLines
-        byTier = Dictionary(uniqueKeysWithValues: r.byTier.map { ($0.key.rawValue, Group($0.value, refused: true)) })
+        byTier = Dictionary(uniqueKeysWithValues: r.byTier.map { ($0.key.rawValue, Group($0.value, refused: true, quality: r.hasOutcomes)) })
         byModel = r.byModel.mapValues { Group($0, refused: false) }
         cost = JSONDollars(r.cost)
         baselineOpusOnly = JSONDollars(r.baselineOpusOnly)
@@ -160,6 +193,11 @@ struct ReplayReportJSON: Encodable {
         overheadP99 = JSONFixed(Double(r.overheadP99Nanos) / 1_000, decimals: 2)
         ledger = r.ledgerPath
         scopes = r.scopes.map(Scope.init)
+        policy = r.policy
+        calls = r.calls
+        labelledTasks = r.hasOutcomes ? r.labelledTasks : nil
+        quality = r.hasOutcomes ? Quality(r.quality) : nil
+        verdictsSimulated = r.hasOutcomes ? r.simulatedVerdicts : nil
     }
 }
 

@@ -14,6 +14,8 @@ public struct ReplayReport: Sendable, Hashable {
         public var outputTokens = 0
         /// Refused tasks (tiers only).
         public var refused = 0
+        /// The kept answers' grades by the outcome labels (tiers only).
+        public var quality = Quality()
     }
 
     /// Spend in one budget window.
@@ -91,6 +93,19 @@ public struct ReplayReport: Sendable, Hashable {
     public var ledgerPath: String?
     /// One row per configured budget scope, by name.
     public var scopes: [Scope] = []
+    /// The policy replayed (``QualityPolicy/name``): `static` for the tier map.
+    public var policy = QualityPolicy.staticTiers.name
+    /// Tasks whose line carries outcome labels; quality is reported when there are any.
+    public var labelledTasks = 0
+    /// The kept answers' grades by the outcome labels, over all tasks.
+    public var quality = Quality()
+    /// Calls made (reservations settled): more than the tasks answered when a cascade escalates or a council sits.
+    public var calls = 0
+    /// A simulated verifier decided the cascade's escalations (the verdicts come from the labels, not from a model).
+    public var simulatedVerdicts = false
+
+    /// Whether the workload carries outcome labels (then the report shows quality beside cost).
+    public var hasOutcomes: Bool { labelledTasks > 0 }
 
     /// 1 − cost / Opus-only cost (0 when the baseline is zero).
     public var savingsVsOpus: Double {

@@ -31,9 +31,9 @@ struct ReplayState {
     mutating func process(_ t: WorkloadTask, ops: inout some ReplayLedgerOps) throws {
         let started = clock.now
         defer { _ = histogram.record(UInt64(max(0, Self.nanos(clock.now - started)))) }
-        let selector = engine.selector, catalog = selector.catalog, config = engine.configuration
+        let selector = engine.selector, catalog = selector.catalog
         report.tasks += 1
-        let date = t.date
+        if !t.outcomes.isEmpty { report.labelledTasks += 1 }
         let tier: Complexity
         if let c = t.complexity {
             tier = c
@@ -45,25 +45,74 @@ struct ReplayState {
         }
         let critical = tier == .critical
         if critical { report.criticalTotal += 1 }
-        let profile = TaskProfile(kind: t.task, complexity: tier, inputTokens: t.inputTokens, maxOutputTokens: max(1, t.maxOutputTokens ?? t.outputTokens))
+        // Reserved for the most any recorded answer produced (the task's own count or a label's), unless capped.
+        let profile = TaskProfile(
+            kind: t.task, complexity: tier, inputTokens: t.inputTokens, maxOutputTokens: max(1, t.maxOutputTokens ?? t.largestOutputTokens))
 
         // Baselines: everything on Opus; everything on the tier's preferred model with no budget.
         // Every amount and total is checked: a cost or a sum that does not fit throws MoneyError, never traps.
-        report.baselineOpusOnly = try report.baselineOpusOnly.adding(catalog.cost(of: opus, inputTokens: t.inputTokens, outputTokens: t.outputTokens))
-        let preferred = catalog.model(selector.chain(for: tier)[0])!
-        report.baselineNoBudget = try report.baselineNoBudget.adding(
-            catalog.cost(
-                of: preferred, inputTokens: t.inputTokens, outputTokens: min(t.outputTokens, selector.outputCap(for: profile, on: preferred))))
+        report.baselineOpusOnly = try report.baselineOpusOnly.adding(
+            catalog.cost(of: opus, inputTokens: t.inputTokens, outputTokens: t.outputTokens(on: opus.id)))
+        if let preferred = catalog.model(selector.chain(for: tier)[0]) {
+            report.baselineNoBudget = try report.baselineNoBudget.adding(
+                catalog.cost(
+                    of: preferred, inputTokens: t.inputTokens,
+                    outputTokens: min(t.outputTokens(on: preferred.id), selector.outputCap(for: profile, on: preferred))))
+        }
 
         let requestID = t.id ?? "replay-\(report.tasks)"
         var tierGroup = report.byTier[tier, default: .init()]
         tierGroup.tasks += 1
         defer { report.byTier[tier] = tierGroup }
+        // Critical tasks follow the critical rules under every policy: one call on the pinned model.
+        let route = critical ? .routed : engine.policy.route(for: t, ordinal: report.tasks, ladder: engine.ladder)
+        let answer = try run(route, task: t, profile: profile, requestID: requestID, tierGroup: &tierGroup, ops: &ops)
+        switch answer {
+        case .answered(let grade):
+            report.quality.add(grade)
+            tierGroup.quality.add(grade)
+        case .refused(let binding):
+            report.refusals += 1
+            tierGroup.refused += 1
+            scopes.bound(by: binding, refusal: true)
+        case .failed:
+            report.failed += 1
+        }
+    }
+
+    /// How one call ended.
+    enum CallResult {
+        /// The model answered and its call settled.
+        case answered(ModelID)
+        /// The budget refused the call (the binding window, when known).
+        case refused(BudgetSnapshot.Binding?)
+        /// Every model the call could use failed.
+        case failed
+    }
+
+    /// How one task ended.
+    enum TaskAnswer {
+        /// An answer was kept, with its grade.
+        case answered(ReplayReport.Grade)
+        /// The budget refused the task.
+        case refused(BudgetSnapshot.Binding?)
+        /// No model answered.
+        case failed
+    }
+
+    /// One routed call: reserve, the simulated provider, settle, and the call's tallies (cost by model, window and
+    /// scope, downgrades, retries and fallbacks). `profile.model` pins the model; `nil` routes down the tier's chain.
+    mutating func call(
+        _ t: WorkloadTask, profile: TaskProfile, requestID: String, tierGroup: inout ReplayReport.Group, ops: inout some ReplayLedgerOps
+    ) throws -> CallResult {
+        let selector = engine.selector, catalog = selector.catalog, config = engine.configuration
+        let date = t.date
+        let critical = profile.complexity == .critical
         // The one routing policy, driven on the virtual clock with the simulated provider.
         var machine = RoutingStateMachine(
             selector: selector, plan: .chat(profile), requestID: requestID, taskKind: t.task, tags: t.tags,
             configuration: .init(criticalAttempts: config.criticalAttempts))
-        // Provider attempts per model of this task (a handful: a list, not a dictionary).
+        // Provider attempts per model of this call (a handful: a list, not a dictionary).
         var tries: [(model: ModelID, count: Int)] = []
         var overLimit = false
         var windows = (day: "", month: "")
@@ -99,7 +148,8 @@ struct ReplayState {
                 if let failure {
                     action = machine.failed(failure)
                 } else {
-                    let output = min(t.outputTokens, r.selection.maxOutputTokens)
+                    // A label's output count, when the model has one, is what this model produced.
+                    let output = min(t.outputTokens(on: r.model), r.selection.maxOutputTokens)
                     action = machine.answered(usage: Usage(promptTokens: t.inputTokens, completionTokens: output), replyBytes: 0)
                 }
             case .release(let r, let error):
@@ -110,17 +160,12 @@ struct ReplayState {
                 overLimit = receipt.overLimit
                 action = machine.settled(receipt)
             case .fail(let error):
-                if let e = error as? RoutingError, e.kind == .budgetExhausted {
-                    report.refusals += 1
-                    tierGroup.refused += 1
-                    scopes.bound(by: e.refusal?.binding, refusal: true)
-                } else {
-                    report.failed += 1
-                }
                 if let e = error as? RoutingError { decisions?(RoutingDecision(e)) }
-                return
+                if let e = error as? RoutingError, e.kind == .budgetExhausted { return .refused(e.refusal?.binding) }
+                return .failed
             case .finish(let record):
                 let model = record.model
+                report.calls += 1
                 try tally(model: model, cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens,
                     critical: critical, day: windows.day, month: windows.month)
                 try tierGroup.add(cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens)
@@ -133,7 +178,7 @@ struct ReplayState {
                 if critical, model == selector.criticalModel { report.criticalOnPinnedModel += 1 }
                 if overLimit { report.criticalOverBudget += 1 }
                 decisions?(RoutingDecision(record))
-                return
+                return .answered(model)
             }
         }
     }
@@ -164,6 +209,8 @@ struct ReplayState {
         report.monthlyLimit = c.limits.monthly
         report.timeZone = c.calendar.zoneName
         report.scopes = scopes.sorted
+        report.policy = engine.policy.name
+        report.simulatedVerdicts = engine.policy.simulatesVerdicts
         return report
     }
 

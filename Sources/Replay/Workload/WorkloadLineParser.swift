@@ -9,17 +9,17 @@ struct WorkloadLineParser {
 
     let file: String
     let line: Int
-    private let b: UnsafeBufferPointer<UInt8>
-    private var i = 0
+    let b: UnsafeBufferPointer<UInt8>
+    var i = 0
 
-    private enum Key: Int {
-        case ts, id, task, complexity, inputTokens, outputTokens, maxOutputTokens, tags, unknown
+    enum Key: Int {
+        case ts, id, task, complexity, inputTokens, outputTokens, maxOutputTokens, tags, outcomes, unknown
 
         static let names: [(Key, [UInt8])] = [
             (.ts, Array("ts".utf8)), (.id, Array("id".utf8)), (.task, Array("task".utf8)),
             (.complexity, Array("complexity".utf8)), (.inputTokens, Array("input_tokens".utf8)),
             (.outputTokens, Array("output_tokens".utf8)), (.maxOutputTokens, Array("max_output_tokens".utf8)),
-            (.tags, Array("tags".utf8)),
+            (.tags, Array("tags".utf8)), (.outcomes, Array("outcomes".utf8)),
         ]
 
         var name: String {
@@ -32,6 +32,7 @@ struct WorkloadLineParser {
             case .outputTokens: "output_tokens"
             case .maxOutputTokens: "max_output_tokens"
             case .tags: "tags"
+            case .outcomes: "outcomes"
             case .unknown: "?"
             }
         }
@@ -50,18 +51,18 @@ struct WorkloadLineParser {
 
     // MARK: - Errors
 
-    private func malformed(_ message: String, field: Key? = nil) -> ReplayError {
+    func malformed(_ message: String, field: Key? = nil) -> ReplayError {
         let at = i < b.count ? "at column \(i + 1)" : "at end of line (truncated?)"
         return ReplayError(.malformedLine, "invalid JSON \(at): \(message)", file: file, line: line, field: field?.name)
     }
 
-    private func invalid(_ key: Key, _ message: String) -> ReplayError {
+    func invalid(_ key: Key, _ message: String) -> ReplayError {
         ReplayError(.invalidField, message, file: file, line: line, field: key.name)
     }
 
     // MARK: - Object
 
-    private mutating func parseObject() throws(ReplayError) -> WorkloadTask {
+    mutating func parseObject() throws(ReplayError) -> WorkloadTask {
         skipWhitespace()
         guard peek() == UInt8(ascii: "{") else { throw malformed("expected '{'") }
         i += 1
@@ -73,6 +74,7 @@ struct WorkloadLineParser {
         var output: Int?
         var maxOutput: Int?
         var tags: [String: String] = [:]
+        var outcomes: [ModelID: WorkloadTask.Outcome] = [:]
         var seen: UInt16 = 0
 
         skipWhitespace()
@@ -106,6 +108,7 @@ struct WorkloadLineParser {
                 case .maxOutputTokens:
                     if consumeNull() { maxOutput = nil } else { maxOutput = try parseTokens(key, minimum: 1) }
                 case .tags: tags = try parseTags()
+                case .outcomes: outcomes = try parseOutcomes()
                 case .unknown: try skipValue(field: key)
                 }
                 skipWhitespace()
@@ -139,14 +142,19 @@ struct WorkloadLineParser {
         if let maxOutput, maxOutput < output {
             throw invalid(.maxOutputTokens, "must be at least output_tokens (\(output)), got \(maxOutput)")
         }
+        if let maxOutput, let over = outcomes.first(where: { ($0.value.outputTokens ?? 0) > maxOutput }) {
+            throw invalid(
+                .outcomes,
+                "'\(over.key)': output_tokens (\(over.value.outputTokens ?? 0)) must be at most max_output_tokens (\(maxOutput))")
+        }
         return WorkloadTask(
             epochNanoseconds: ts, id: id, task: task, complexity: complexity, inputTokens: input,
-            outputTokens: output, maxOutputTokens: maxOutput, tags: tags)
+            outputTokens: output, maxOutputTokens: maxOutput, tags: tags, outcomes: outcomes)
     }
 
     // MARK: - Fields
 
-    private mutating func parseKey() throws(ReplayError) -> Key {
+    mutating func parseKey() throws(ReplayError) -> Key {
         let start = i + 1
         var j = start
         while j < b.count, b[j] != UInt8(ascii: "\""), b[j] != UInt8(ascii: "\\") { j += 1 }
@@ -167,7 +175,7 @@ struct WorkloadLineParser {
         return Key.names.first { $0.1 == bytes }?.0 ?? .unknown
     }
 
-    private mutating func parseTimestamp() throws(ReplayError) -> Int64 {
+    mutating func parseTimestamp() throws(ReplayError) -> Int64 {
         let start = i
         let c = peek()
         if c == UInt8(ascii: "\"") {
@@ -187,7 +195,7 @@ struct WorkloadLineParser {
         throw invalid(.ts, "must be an RFC 3339 timestamp or epoch seconds, got \(quoteRaw(from: start))")
     }
 
-    private mutating func parseOptionalString(_ key: Key) throws(ReplayError) -> String? {
+    mutating func parseOptionalString(_ key: Key) throws(ReplayError) -> String? {
         if consumeNull() { return nil }
         let start = i
         guard peek() == UInt8(ascii: "\"") else {
@@ -197,7 +205,7 @@ struct WorkloadLineParser {
         return try parseString(field: key)
     }
 
-    private mutating func parseComplexity() throws(ReplayError) -> Complexity? {
+    mutating func parseComplexity() throws(ReplayError) -> Complexity? {
         let start = i
         guard let name = try parseOptionalString(.complexity) else { return nil }
         guard let value = Complexity(rawValue: name) else {
@@ -208,7 +216,7 @@ struct WorkloadLineParser {
         return value
     }
 
-    private mutating func parseTokens(_ key: Key, minimum: Int) throws(ReplayError) -> Int {
+    mutating func parseTokens(_ key: Key, minimum: Int) throws(ReplayError) -> Int {
         let start = i
         let expectation = minimum > 0 ? "must be a positive integer" : "must be a non-negative integer"
         let c = peek()
@@ -226,34 +234,49 @@ struct WorkloadLineParser {
         return value
     }
 
-    private mutating func parseTags() throws(ReplayError) -> [String: String] {
+    mutating func parseTags() throws(ReplayError) -> [String: String] {
         if consumeNull() { return [:] }
         let start = i
         guard peek() == UInt8(ascii: "{") else {
             try skipValue(field: .tags)
             throw invalid(.tags, "must be an object of strings, got \(quoteRaw(from: start))")
         }
-        i += 1
         var tags: [String: String] = [:]
+        try forEachMember(field: .tags, naming: "a tag name") { (p, name) throws(ReplayError) in
+            let valueStart = p.i
+            guard p.peek() == UInt8(ascii: "\"") else {
+                try p.skipValue(field: .tags)
+                throw p.invalid(.tags, "tag '\(name)' must be a string, got \(p.quoteRaw(from: valueStart))")
+            }
+            tags[name] = try p.parseString(field: .tags)
+        }
+        return tags
+    }
+
+    /// Reads the members of the JSON object at `i` (which must be `{`), calling `body` with each member's name once
+    /// `i` is at its value; `body` must consume the value.
+    /// - Parameters:
+    ///   - field: The field named in errors.
+    ///   - what: What a member's name is, for the error when one is missing (`a tag name`).
+    ///   - body: Reads one member's value.
+    mutating func forEachMember(
+        field: Key, naming what: String, _ body: (inout WorkloadLineParser, String) throws(ReplayError) -> Void
+    ) throws(ReplayError) {
+        i += 1
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             i += 1
-            return tags
+            return
         }
         while true {
             skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw malformed("expected a tag name", field: .tags) }
-            let name = try parseString(field: .tags)
+            guard peek() == UInt8(ascii: "\"") else { throw malformed("expected \(what)", field: field) }
+            let name = try parseString(field: field)
             skipWhitespace()
-            guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'", field: .tags) }
+            guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'", field: field) }
             i += 1
             skipWhitespace()
-            let valueStart = i
-            guard peek() == UInt8(ascii: "\"") else {
-                try skipValue(field: .tags)
-                throw invalid(.tags, "tag '\(name)' must be a string, got \(quoteRaw(from: valueStart))")
-            }
-            tags[name] = try parseString(field: .tags)
+            try body(&self, name)
             skipWhitespace()
             let c = peek()
             if c == UInt8(ascii: ",") {
@@ -262,21 +285,21 @@ struct WorkloadLineParser {
             }
             if c == UInt8(ascii: "}") {
                 i += 1
-                return tags
+                return
             }
-            throw malformed("expected ',' or '}'", field: .tags)
+            throw malformed("expected ',' or '}'", field: field)
         }
     }
 
     // MARK: - Lexing
 
-    @inline(__always) private func peek() -> UInt8? { i < b.count ? b[i] : nil }
+    @inline(__always) func peek() -> UInt8? { i < b.count ? b[i] : nil }
 
-    @inline(__always) private mutating func skipWhitespace() {
+    @inline(__always) mutating func skipWhitespace() {
         while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D || b[i] == 0x0A { i += 1 }
     }
 
-    private mutating func consumeNull() -> Bool {
+    mutating func consumeNull() -> Bool {
         guard b.count - i >= 4, b[i] == UInt8(ascii: "n"), b[i + 1] == UInt8(ascii: "u"),
             b[i + 2] == UInt8(ascii: "l"), b[i + 3] == UInt8(ascii: "l")
         else { return false }
@@ -284,11 +307,11 @@ struct WorkloadLineParser {
         return true
     }
 
-    private func quoteRaw(from start: Int) -> String {
+    func quoteRaw(from start: Int) -> String {
         ReplayError.quote(UnsafeBufferPointer(rebasing: b[start..<max(start, min(i, b.count))]))
     }
 
-    private mutating func parseString(field: Key?) throws(ReplayError) -> String {
+    mutating func parseString(field: Key?) throws(ReplayError) -> String {
         // Fast path: no escapes.
         let start = i + 1
         var j = start
@@ -306,7 +329,7 @@ struct WorkloadLineParser {
     }
 
     /// Parses a JSON string at `i` (which must be a quote), decoding escapes into UTF-8 bytes.
-    private mutating func parseStringBytes(field: Key?) throws(ReplayError) -> [UInt8] {
+    mutating func parseStringBytes(field: Key?) throws(ReplayError) -> [UInt8] {
         i += 1
         var out: [UInt8] = []
         while true {
@@ -356,7 +379,7 @@ struct WorkloadLineParser {
         }
     }
 
-    private mutating func parseHex4(field: Key?) throws(ReplayError) -> UInt32 {
+    mutating func parseHex4(field: Key?) throws(ReplayError) -> UInt32 {
         guard b.count - i >= 4 else { throw malformed("truncated \\u escape", field: field) }
         var v: UInt32 = 0
         for _ in 0..<4 {
@@ -374,7 +397,7 @@ struct WorkloadLineParser {
         return v
     }
 
-    private mutating func scanNumber(field: Key) throws(ReplayError) -> NumberToken {
+    mutating func scanNumber(field: Key) throws(ReplayError) -> NumberToken {
         var token = NumberToken()
         if peek() == UInt8(ascii: "-") {
             token.negative = true
@@ -405,7 +428,7 @@ struct WorkloadLineParser {
     }
 
     /// Skips any JSON value (iteratively, so deep nesting cannot overflow the stack).
-    private mutating func skipValue(field: Key) throws(ReplayError) {
+    mutating func skipValue(field: Key) throws(ReplayError) {
         var depth = 0
         repeat {
             skipWhitespace()
@@ -433,53 +456,5 @@ struct WorkloadLineParser {
                 i += literal.count
             }
         } while depth > 0
-    }
-}
-
-/// The position of a JSON number's parts within a line.
-struct NumberToken {
-    var negative = false
-    var intStart = 0
-    var intEnd = 0
-    var hasFraction = false
-    var fracStart = 0
-    var fracEnd = 0
-    var hasExponent = false
-    var end = 0
-
-    /// The integer part as an `Int`, or `nil` on overflow.
-    func integerValue(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        var v = 0
-        for k in intStart..<intEnd {
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int(b[k] - UInt8(ascii: "0")))
-            if o1 || o2 { return nil }
-            v = s
-        }
-        return v
-    }
-
-    /// The number read as epoch seconds, in nanoseconds (exact for plain decimals), or `nil` when out of range.
-    func epochNanoseconds(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
-        if hasExponent {
-            let text = String(decoding: UnsafeBufferPointer(rebasing: b[(intStart - (negative ? 1 : 0))..<end]), as: UTF8.self)
-            guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 9.2e9 else { return nil }
-            return Int64((seconds * 1e9).rounded())
-        }
-        guard let whole = integerValue(b) else { return nil }
-        var frac: Int64 = 0
-        var count = 0
-        for k in fracStart..<fracEnd where count < 9 {
-            frac = frac * 10 + Int64(b[k] - UInt8(ascii: "0"))
-            count += 1
-        }
-        while count < 9 {
-            frac *= 10
-            count += 1
-        }
-        let (scaled, o1) = Int64(whole).multipliedReportingOverflow(by: 1_000_000_000)
-        let (total, o2) = scaled.addingReportingOverflow(frac)
-        guard !o1, !o2 else { return nil }
-        return negative ? -total : total
     }
 }

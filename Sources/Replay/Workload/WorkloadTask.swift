@@ -22,6 +22,9 @@ public struct WorkloadTask: Sendable, Hashable {
     public var maxOutputTokens: Int?
     /// Free-form string tags such as `agent` and `symbol`.
     public var tags: [String: String]
+    /// Per-model outcome labels (`"outcomes": {"deepseek-v3": {"correct": true}}`): whether that model's answer to
+    /// this task was graded correct, and optionally how many tokens it produced. Empty when the line has none.
+    public var outcomes: [ModelID: Outcome]
 
     /// Creates a task.
     /// - Parameters:
@@ -33,9 +36,11 @@ public struct WorkloadTask: Sendable, Hashable {
     ///   - outputTokens: Completion tokens (≥ 0).
     ///   - maxOutputTokens: The `max_tokens` of the call, if known.
     ///   - tags: String tags.
+    ///   - outcomes: Per-model outcome labels.
     public init(
         epochNanoseconds: Int64, id: String? = nil, task: String? = nil, complexity: Complexity? = nil,
-        inputTokens: Int, outputTokens: Int, maxOutputTokens: Int? = nil, tags: [String: String] = [:]
+        inputTokens: Int, outputTokens: Int, maxOutputTokens: Int? = nil, tags: [String: String] = [:],
+        outcomes: [ModelID: Outcome] = [:]
     ) {
         self.epochNanoseconds = epochNanoseconds
         self.id = id
@@ -45,6 +50,7 @@ public struct WorkloadTask: Sendable, Hashable {
         self.outputTokens = outputTokens
         self.maxOutputTokens = maxOutputTokens
         self.tags = tags
+        self.outcomes = outcomes
     }
 
     /// Creates a task from a `Date` (rounded to the nearest microsecond, the precision of `Date` today).
@@ -57,14 +63,17 @@ public struct WorkloadTask: Sendable, Hashable {
     ///   - outputTokens: Completion tokens (≥ 0).
     ///   - maxOutputTokens: The `max_tokens` of the call, if known.
     ///   - tags: String tags.
+    ///   - outcomes: Per-model outcome labels.
     public init(
         date: Date, id: String? = nil, task: String? = nil, complexity: Complexity? = nil,
-        inputTokens: Int, outputTokens: Int, maxOutputTokens: Int? = nil, tags: [String: String] = [:]
+        inputTokens: Int, outputTokens: Int, maxOutputTokens: Int? = nil, tags: [String: String] = [:],
+        outcomes: [ModelID: Outcome] = [:]
     ) {
         let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         self.init(
             epochNanoseconds: Int64(micros) * 1_000, id: id, task: task, complexity: complexity,
-            inputTokens: inputTokens, outputTokens: outputTokens, maxOutputTokens: maxOutputTokens, tags: tags)
+            inputTokens: inputTokens, outputTokens: outputTokens, maxOutputTokens: maxOutputTokens, tags: tags,
+            outcomes: outcomes)
     }
 
     /// The start time as a `Date` (sub-microsecond digits may be lost to `Double` precision).

@@ -3,8 +3,8 @@ public import Foundation
 /// Writes tasks as native JSONL with a canonical form, so identical tasks always give identical bytes.
 ///
 /// Each line is one JSON object with keys in a fixed order — `ts`, `id`, `task`, `complexity`,
-/// `input_tokens`, `output_tokens`, `max_output_tokens`, `tags` — absent optional fields left out, tags
-/// sorted by name (byte order), integers in plain decimal and `ts` in RFC 3339 UTC (see
+/// `input_tokens`, `output_tokens`, `max_output_tokens`, `tags`, `outcomes` — absent optional fields left out, tags
+/// and outcome labels sorted by name (byte order; each label as `{"correct":…,"output_tokens":…}`), integers in plain decimal and `ts` in RFC 3339 UTC (see
 /// ``WorkloadTask/timestampString``). Strings escape only `"`, `\` and control characters; lines end with `\n`.
 public struct WorkloadWriter: Sendable {
     /// Bytes buffered before each write to the file.
@@ -65,6 +65,21 @@ public struct WorkloadWriter: Sendable {
                 appendString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 appendString(task.tags[key]!, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        if !task.outcomes.isEmpty {
+            out.append(contentsOf: #","outcomes":{"#.utf8)
+            let labels = task.outcomes.sorted { $0.key.rawValue.utf8.lexicographicallyPrecedes($1.key.rawValue.utf8) }
+            for (n, (model, label)) in labels.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(model.rawValue, to: &out)
+                out.append(contentsOf: label.correct ? #":{"correct":true"#.utf8 : #":{"correct":false"#.utf8)
+                if let tokens = label.outputTokens {
+                    out.append(contentsOf: #","output_tokens":"#.utf8)
+                    out.append(contentsOf: String(tokens).utf8)
+                }
+                out.append(UInt8(ascii: "}"))
             }
             out.append(UInt8(ascii: "}"))
         }
