@@ -10,15 +10,7 @@ extension DeploymentParser {
     /// `cascades`: name → cascade. Steps must be chat models of the catalog, a pattern must compile and a schema load;
     /// `nil` when a problem was recorded.
     mutating func cascades(_ node: Node?, catalog: ModelCatalog?) -> [String: DeploymentConfiguration.Cascade]? {
-        guard let node else { return [:] }
-        let before = reader.errors.count
-        guard let t = reader.table(node, at: "cascades", keys: nil) else { return nil }
-        var out: [String: DeploymentConfiguration.Cascade] = [:]
-        for e in t.entries {
-            guard ensembleName(e, in: t) else { continue }
-            if let c = cascade(e.value, name: e.key, at: t.path(e.key), catalog: catalog) { out[e.key] = c }
-        }
-        return reader.errors.count == before ? out : nil
+        ensembles(node, at: "cascades") { p, value, name, path in p.cascade(value, name: name, at: path, catalog: catalog) }
     }
 
     /// One cascade.

@@ -8,13 +8,21 @@ extension DeploymentParser {
 
     /// `councils`: name → council. Every model must be a chat model of the catalog; `nil` when a problem was recorded.
     mutating func councils(_ node: Node?, catalog: ModelCatalog?) -> [String: DeploymentConfiguration.Council]? {
+        ensembles(node, at: "councils") { p, value, name, path in p.council(value, name: name, at: path, catalog: catalog) }
+    }
+
+    /// A section of name → definition (`councils`, `cascades`): each name checked, each definition read by `one`;
+    /// `nil` when a problem was recorded.
+    mutating func ensembles<T>(
+        _ node: Node?, at section: String, _ one: (inout DeploymentParser, Node, String, String) -> T?
+    ) -> [String: T]? {
         guard let node else { return [:] }
         let before = reader.errors.count
-        guard let t = reader.table(node, at: "councils", keys: nil) else { return nil }
-        var out: [String: DeploymentConfiguration.Council] = [:]
+        guard let t = reader.table(node, at: section, keys: nil) else { return nil }
+        var out: [String: T] = [:]
         for e in t.entries {
             guard ensembleName(e, in: t) else { continue }
-            if let c = council(e.value, name: e.key, at: t.path(e.key), catalog: catalog) { out[e.key] = c }
+            if let c = one(&self, e.value, e.key, t.path(e.key)) { out[e.key] = c }
         }
         return reader.errors.count == before ? out : nil
     }
