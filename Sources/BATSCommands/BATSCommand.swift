@@ -7,7 +7,7 @@ public struct BATSCommand: AsyncParsableCommand {
         commandName: "bats",
         abstract: "Budget-aware routing of LLM calls: replay workloads, audit spend, inspect budgets and models.",
         version: "0.1.0",
-        subcommands: [Replay.self, Audit.self, Budget.self, Models.self, Complete.self, Serve.self, Keys.self, Workload.self, Simulate.self, Config.self, Alerts.self, LedgerCommand.self])
+        subcommands: [Replay.self, Audit.self, Budget.self, Models.self, Complete.self, Serve.self, Keys.self, Workload.self, Simulate.self, Config.self, Alerts.self, LedgerCommand.self, Prices.self])
 
     /// Creates the command (used by the argument parser).
     public init() {}
