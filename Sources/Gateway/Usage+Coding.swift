@@ -30,7 +30,8 @@ extension Usage {
     ///   three. Beside `prompt_tokens` (an OpenAI-compatible gateway passing them through, as LiteLLM does) they are
     ///   taken as part of `prompt_tokens`; reads and writes together may not exceed it (else the writes are
     ///   dropped and reported). `cache_read_input_tokens` equal to `prompt_tokens_details.cached_tokens` is the same
-    ///   tokens, counted once; unequal, the usage is reported as a problem.
+    ///   tokens, counted once; unequal, the usage is reported as a problem. LiteLLM's
+    ///   `prompt_tokens_details.cache_creation_tokens` is read the same way, as the cache writes.
     /// - Parameter decoder: The decoder.
     public init(from decoder: any Decoder) throws {
         self.init(lenientlyFrom: decoder, completionRequired: true)
@@ -86,6 +87,15 @@ extension Usage {
         if let d = details("prompt_tokens_details", "input_tokens_details") {
             cachedName = "\(d.name).cached_tokens"
             cached = check.detail(d.members["cached_tokens"], cachedName, parent: prompt, parentName: pName)
+            // LiteLLM also names the cache writes here; with cache_creation_input_tokens they are the same tokens.
+            let writeName = "\(d.name).cache_creation_tokens"
+            if let w = check.count(d.members["cache_creation_tokens"], writeName, required: false) {
+                if let top = cacheWrite, top != w {
+                    check.problems.append("\(writeName) (\(w)) and cache_creation_input_tokens (\(top)) disagree")
+                } else {
+                    cacheWrite = w
+                }
+            }
         }
         if let cacheRead {
             // Both forms name the same cache reads (LiteLLM sends both, equal): counted once. Unequal, neither is trusted.

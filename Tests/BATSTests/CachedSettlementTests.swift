@@ -113,4 +113,30 @@ struct CachedSettlementTests {
         #expect(byDay.rows.count == 1 && byDay.rows[0].cacheSavings == MicroDollars(micros: 30_214))
         #expect(byDay.rows[0].cachedInputTokens == 11_000 && byDay.rows[0].cachedInputShare == 11_000.0 / 15_000.0)
     }
+
+    @Test("bats audit prints the cached share and what the cache saved, in the table, the CSV and the JSON")
+    func auditCommandShowsCache() async throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("spend.sqlite").path
+        let usage = #"{"prompt_tokens":10000,"completion_tokens":200,"prompt_tokens_details":{"cached_tokens":8000}}"#
+        try await withLoopbackClient { server, client in
+            server.enqueue(.json(Self.reply(model: "deepseek-chat", usage: usage)))
+            let l = try SQLiteLedger(path: path, configuration: .init(limits: .init(daily: .dollars(5), monthly: .dollars(50))))
+            let r = Router(selector: LedgerFixture.selector, ledger: l, gateway: client)
+            _ = try await r.complete(task("parse_market_data", input: 10_000, output: 200))
+        }
+        let json = try BATSBinary.run(["audit", "--ledger", path, "--by", "model", "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let row = try #require((object["rows"] as? [[String: Any]])?.first { $0["group"] as? String == "deepseek-v3" })
+        #expect(row["cached_input_tokens"] as? Int == 8_000)
+        #expect((row["cached_input_share"] as? NSNumber)?.decimalValue == Decimal(string: "0.8"))
+        #expect((row["cache_saved_usd"] as? NSNumber)?.decimalValue == Decimal(string: "0.001864"))
+        let csv = try BATSBinary.run(["audit", "--ledger", path, "--by", "model", "--format", "csv"])
+        #expect(csv.stdout.contains("cached_input_tokens,cached_input_share,cache_saved_usd"))
+        #expect(csv.stdout.contains(",8000,0.8000,0.001864"))
+        let table = try BATSBinary.run(["audit", "--ledger", path, "--by", "model"])
+        #expect(table.stdout.contains("cached input: 80.0%, cache saved $0.0019"), "\(table.stdout)")
+    }
 }

@@ -74,6 +74,16 @@ struct GatewayUsageTests {
             json: #"{"input_tokens":500,"output_tokens":100,"cache_read_input_tokens":2000,"cache_creation_input_tokens":500}"#,
             prompt: 3000, completion: 100, total: 3100, cached: 2000, cacheWrite: 500),
         .init(json: #"{"input_tokens":500,"output_tokens":100,"cache_creation_input_tokens":0}"#, prompt: 500, completion: 100, total: 600, cacheWrite: 0),
+        // LiteLLM's own copy of the cache writes in prompt_tokens_details: the same tokens, counted once.
+        .init(
+            json: #"{"prompt_tokens":98805,"completion_tokens":5120,"prompt_tokens_details":{"cached_tokens":66360,"cache_creation_tokens":32435},"cache_read_input_tokens":66360,"cache_creation_input_tokens":32435}"#,
+            prompt: 98805, completion: 5120, total: 103925, cached: 66360, cacheWrite: 32435),
+        .init(
+            json: #"{"prompt_tokens":1000,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":0,"cache_creation_tokens":600}}"#,
+            prompt: 1000, completion: 1, total: 1001, cached: 0, cacheWrite: 600),
+        .init(
+            json: #"{"prompt_tokens":1000,"completion_tokens":1,"prompt_tokens_details":{"cache_creation_tokens":600},"cache_creation_input_tokens":500}"#,
+            prompt: 1000, completion: 1, total: 1001, cacheWrite: 500, problems: ["disagree"]),
         // Cache counts that cannot be true are dropped and reported.
         .init(json: #"{"prompt_tokens":100,"completion_tokens":1,"cache_read_input_tokens":200}"#, prompt: 100, completion: 1, total: 101,
               problems: ["cache_read_input_tokens"]),
