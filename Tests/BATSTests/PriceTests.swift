@@ -1,4 +1,5 @@
 import BATS
+import BATSConfiguration
 import BATSTestSupport
 import Foundation
 import Gateway
@@ -83,6 +84,31 @@ struct CatalogPriceTests {
         } throws: { error in
             (error as? CatalogError)?.field == field
         }
+    }
+
+    @Test("Inline prices in a deployment file take the same cache prices, fee and margin; a missing output price is named")
+    func inlineCatalogPrices() throws {
+        let yaml = """
+            catalog:
+              gateway_margin: 5%
+              models:
+                - id: m
+                  input_per_mtok: 3
+                  output_per_mtok: 15
+                  cached_input_per_mtok: 0.30
+                  cache_write_per_mtok: 3.75
+                  per_request: 0.002
+                  gateway_margin: 8%
+                  context_window: 200000
+                  max_output_tokens: 8192
+            routing:
+              chains: {simple: [m], medium: [m], complex: [m], reasoning: [m], critical: [m]}
+            """
+        let m = try #require(try DeploymentConfiguration.parse(yaml).catalog.model("m"))
+        #expect(m.cachedInputPerMillionTokens == MicroDollars(micros: 300_000) && m.cacheWritePerMillionTokens == MicroDollars(micros: 3_750_000))
+        #expect(m.perRequest == MicroDollars(micros: 2_000) && m.marginPartsPerMillion == 80_000)
+        let missing = configurationErrors(yaml.replacingOccurrences(of: "      output_per_mtok: 15\n", with: ""))
+        #expect(missing.contains { $0.key.hasSuffix("output_per_mtok") }, "\(missing)")
     }
 
     @Test("The bundled catalog has the published cache prices; models without one are priced at the full input rate")
