@@ -47,7 +47,7 @@ extension BATSCommand {
                 print(catalogJSON(catalog))
                 return
             }
-            print("id                      gateway id                kind       $/M in   $/M out    context  capabilities  cache read/write $/M")
+            print("id                      gateway id                kind       $/M in   $/M out    context  capabilities           cache read/write $/M")
             for m in catalog.models {
                 let price = { (p: MicroDollars) in p.formatted(decimals: 2) }
                 print(
@@ -56,9 +56,10 @@ extension BATSCommand {
                         m.gatewayID.padding(toLength: 25, withPad: " ", startingAt: 0),
                         m.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0),
                         price(m.inputPerMillionTokens).leftPad(8), price(m.outputPerMillionTokens).leftPad(9),
-                        String(m.contextWindow).leftPad(10), " " + m.capabilities.names.joined(separator: ","),
+                        String(m.contextWindow).leftPad(10),
+                        (" " + m.capabilities.names.joined(separator: ",")).padding(toLength: 23, withPad: " ", startingAt: 0),
                         cacheColumn(m),
-                    ].joined(separator: " "))
+                    ].joined(separator: " ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
             }
             print("gateway margin: \(Double(catalog.marginPartsPerMillion) / 10_000)% on every cost (unless a model names its own)")
         }
