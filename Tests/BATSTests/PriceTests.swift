@@ -111,6 +111,15 @@ struct CatalogPriceTests {
         #expect(missing.contains { $0.key.hasSuffix("output_per_mtok") }, "\(missing)")
     }
 
+    @Test("bats models --format json prints every price, and reads back as the same catalog")
+    func modelsJSONRoundTrip() throws {
+        let run = try BATSBinary.run(["models", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let reread = try ModelCatalog.decode(Data(run.stdout.utf8), source: "bats models")
+        #expect(reread == (try ModelCatalog.bundled()))
+        #expect(run.stdout.contains(#""cache_write_per_mtok":18.750000"#) && run.stdout.contains(#""per_request":0.000000"#))
+    }
+
     @Test("The bundled catalog has the published cache prices; models without one are priced at the full input rate")
     func bundledCachePrices() throws {
         let c = try ModelCatalog.bundled()
