@@ -34,6 +34,9 @@ extension BATSCommand {
             @Option(help: "Output format: table, csv or json.")
             var format: OutputFormat = .table
 
+            @Option(help: "A catalog JSON to price what the cache saved (default: the configuration's catalog, else the bundled one).")
+            var prices: String?
+
             func validate() throws {
                 if let since, let until, until < since { throw ValidationError("--until \(until) is before --since \(since)") }
             }
@@ -41,8 +44,11 @@ extension BATSCommand {
             func run() async throws {
                 // Audits judge spend against the limits the ledger recorded, never the file's budget.
                 // The ledger is checked here, not in validate(): a missing file is one line on stderr, not a usage error.
-                let l = try await deployment.load().requiredLedgerLocation(ledger).openForReading()
-                let a = try l.audit(by: by, since: since?.description, until: until?.description)
+                let settings = try deployment.load()
+                let l = try await settings.requiredLedgerLocation(ledger).openForReading()
+                var a = try l.audit(by: by, since: since?.description, until: until?.description)
+                // What the cache saved, at the deployment catalog's prices (the ledger records tokens, not rates).
+                try a.priceCacheSavings(with: settings.catalog(prices: prices))
                 switch format {
                 case .json: print(try AuditFormatter.json(a))
                 case .csv: print(AuditFormatter.csv(a), terminator: "")
@@ -84,8 +90,11 @@ enum AuditFormatter {
     static let columns = [
         "group", "calls", "spend_usd", "critical_spend_usd", "input_tokens", "output_tokens", "estimated", "refused", "released", "expired",
         "open", "open_reserved_usd", "critical_over_budget", "limit_usd", "expired_charged_usd", "over_reservation", "usage_suspect",
-        "reply_lost", "settled_after_expiry",
+        "reply_lost", "settled_after_expiry", "cached_input_tokens", "cached_input_share", "cache_saved_usd",
     ]
+
+    /// A share as a fraction with four decimals (`0.6250`), or empty when there is none.
+    static func share(_ s: Double?) -> String { s.map { String(format: "%.4f", $0) } ?? "" }
 
     /// One line for a breach: the window, the entry, what was charged, the limit then and now, and whether a provider
     /// billing beyond its reservation caused it.
@@ -103,7 +112,7 @@ enum AuditFormatter {
             r.group, "\(r.calls)", r.spend.decimalString, r.criticalSpend.decimalString, "\(r.inputTokens)", "\(r.outputTokens)",
             "\(r.estimatedCalls)", "\(r.refused)", "\(r.released)", "\(r.expired)", "\(r.openReservations)", r.openReserved.decimalString,
             "\(r.overBudgetCritical)", r.limit?.decimalString ?? "", r.expiredCharged.decimalString, "\(r.overReservation)", "\(r.usageSuspect)",
-            "\(r.replyLost)", "\(r.settledAfterExpiry)",
+            "\(r.replyLost)", "\(r.settledAfterExpiry)", "\(r.cachedInputTokens)", share(r.cachedInputShare), r.cacheSavings?.decimalString ?? "",
         ]
     }
 
@@ -124,6 +133,10 @@ enum AuditFormatter {
             if r.overReservation > 0 { out += "  over reservation: \(r.overReservation)" }
             if r.usageSuspect > 0 { out += "  suspect usage: \(r.usageSuspect)" }
             if r.replyLost > 0 { out += "  lost replies: \(r.replyLost)" }
+            if r.cachedInputTokens > 0 {
+                let pct = String(format: "%.1f", (r.cachedInputShare ?? 0) * 100)
+                out += "  cached input: \(pct)%" + (r.cacheSavings.map { ", cache saved \($0.formatted(decimals: 4))" } ?? "")
+            }
             if let scope = r.scope {
                 out += "  scope \(scope): daily \(r.scopeDailyLimit?.formatted() ?? "unlimited"), monthly \(r.scopeMonthlyLimit?.formatted() ?? "unlimited")"
             }
@@ -167,8 +180,15 @@ struct AuditJSON: Encodable {
         var scope: String?
         var scopeDailyLimit: JSONDollars?
         var scopeMonthlyLimit: JSONDollars?
+        var cachedInputTokens: Int
+        /// The cached share of settled input, as a decimal fraction (`null` without input).
+        var cachedInputShare: Decimal?
+        var cacheSaved: JSONDollars
 
         init(_ r: AuditRow) {
+            cachedInputTokens = r.cachedInputTokens
+            cachedInputShare = r.cachedInputShare.flatMap { Decimal(string: String(format: "%.4f", $0)) }
+            cacheSaved = JSONDollars(r.cacheSavings)
             scope = r.scope
             scopeDailyLimit = r.scope == nil ? nil : JSONDollars(r.scopeDailyLimit)
             scopeMonthlyLimit = r.scope == nil ? nil : JSONDollars(r.scopeMonthlyLimit)
@@ -199,7 +219,8 @@ struct AuditJSON: Encodable {
             case criticalOverBudget = "critical_over_budget", limit = "limit_usd", expiredCharged = "expired_charged_usd"
             case overReservation = "over_reservation", usageSuspect = "usage_suspect", replyLost = "reply_lost"
             case settledAfterExpiry = "settled_after_expiry", scope, scopeDailyLimit = "scope_daily_limit_usd"
-            case scopeMonthlyLimit = "scope_monthly_limit_usd"
+            case scopeMonthlyLimit = "scope_monthly_limit_usd", cachedInputTokens = "cached_input_tokens"
+            case cachedInputShare = "cached_input_share", cacheSaved = "cache_saved_usd"
         }
     }
 

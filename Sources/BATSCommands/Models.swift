@@ -47,7 +47,7 @@ extension BATSCommand {
                 print(catalogJSON(catalog))
                 return
             }
-            print("id                      gateway id                kind       $/M in   $/M out    context  capabilities")
+            print("id                      gateway id                kind       $/M in   $/M out    context  capabilities           cache read/write $/M")
             for m in catalog.models {
                 let price = { (p: MicroDollars) in p.formatted(decimals: 2) }
                 print(
@@ -56,17 +56,32 @@ extension BATSCommand {
                         m.gatewayID.padding(toLength: 25, withPad: " ", startingAt: 0),
                         m.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0),
                         price(m.inputPerMillionTokens).leftPad(8), price(m.outputPerMillionTokens).leftPad(9),
-                        String(m.contextWindow).leftPad(10), " " + m.capabilities.names.joined(separator: ","),
-                    ].joined(separator: " "))
+                        String(m.contextWindow).leftPad(10),
+                        (" " + m.capabilities.names.joined(separator: ",")).padding(toLength: 23, withPad: " ", startingAt: 0),
+                        cacheColumn(m),
+                    ].joined(separator: " ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
             }
-            print("gateway margin: \(Double(catalog.marginPartsPerMillion) / 10_000)% on every cost")
+            print("gateway margin: \(Double(catalog.marginPartsPerMillion) / 10_000)% on every cost (unless a model names its own)")
+        }
+
+        /// The cache prices, the per-request fee and a model's own margin, where the catalog gives them.
+        func cacheColumn(_ m: ModelInfo) -> String {
+            var parts: [String] = []
+            if m.cachedInputPerMillionTokens != nil || m.cacheWritePerMillionTokens != nil {
+                let read = m.cachedInputPerMillionTokens.map { $0.formatted(decimals: 3) } ?? "input"
+                let write = m.cacheWritePerMillionTokens.map { $0.formatted(decimals: 2) } ?? "input"
+                parts.append("\(read)/\(write)")
+            }
+            if m.perRequest > .zero { parts.append("+\(m.perRequest.formatted(decimals: 4))/request") }
+            if let margin = m.marginPartsPerMillion { parts.append("margin \(Double(margin) / 10_000)%") }
+            return parts.joined(separator: " ")
         }
 
         func catalogJSON(_ c: ModelCatalog) -> String {
             var items: [String] = []
             for m in c.models {
                 items.append(
-                    "{\"id\":\"\(m.id)\",\"name\":\"\(m.name)\",\"gateway_id\":\"\(m.gatewayID)\",\"kind\":\"\(m.kind)\",\"input_per_mtok\":\(m.inputPerMillionTokens.decimalString),\"output_per_mtok\":\(m.outputPerMillionTokens.decimalString),\"per_image\":\(m.perImage.decimalString),\"context_window\":\(m.contextWindow),\"max_output_tokens\":\(m.maxOutputTokens),\"capabilities\":[\(m.capabilities.names.map { "\"\($0)\"" }.joined(separator: ","))]}"
+                    "{\"id\":\"\(m.id)\",\"name\":\"\(m.name)\",\"gateway_id\":\"\(m.gatewayID)\",\"kind\":\"\(m.kind)\",\"input_per_mtok\":\(m.inputPerMillionTokens.decimalString),\"output_per_mtok\":\(m.outputPerMillionTokens.decimalString),\"per_image\":\(m.perImage.decimalString),\"cached_input_per_mtok\":\(m.cachedInputPerMillionTokens?.decimalString ?? "null"),\"cache_write_per_mtok\":\(m.cacheWritePerMillionTokens?.decimalString ?? "null"),\"per_request\":\(m.perRequest.decimalString),\"gateway_margin\":\(m.marginPartsPerMillion.map { MicroDollars(micros: $0).decimalString } ?? "null"),\"context_window\":\(m.contextWindow),\"max_output_tokens\":\(m.maxOutputTokens),\"capabilities\":[\(m.capabilities.names.map { "\"\($0)\"" }.joined(separator: ","))]}"
                 )
             }
             return "{\"gateway_margin\":\(MicroDollars(micros: c.marginPartsPerMillion).decimalString),\"models\":[\(items.joined(separator: ","))]}"

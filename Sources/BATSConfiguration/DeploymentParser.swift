@@ -99,7 +99,7 @@ struct DeploymentParser {
         for (i, item) in items.enumerated() {
             let at = "\(t.path("models"))[\(i)]"
             let keys = ["id", "name", "gateway_id", "kind", "input_per_mtok", "output_per_mtok", "per_image", "context_window",
-                        "max_output_tokens", "capabilities"]
+                        "max_output_tokens", "capabilities", "cached_input_per_mtok", "cache_write_per_mtok", "per_request", "gateway_margin"]
             guard let m = reader.table(item, at: at, keys: keys) else { ok = false; continue }
             for e in m.entries { fieldNodes["models[\(i)].\(e.key)"] = e.value }
             fieldNodes["models[\(i)]"] = item
@@ -150,6 +150,13 @@ struct DeploymentParser {
         let name = optional("name") { $0.string($1, at: $2) }
         let gatewayID = optional("gateway_id") { $0.string($1, at: $2) }
         let perImage = optional("per_image") { $0.money($1, at: $2) }
+        let cached = optional("cached_input_per_mtok") { $0.money($1, at: $2) }
+        let cacheWrite = optional("cache_write_per_mtok") { $0.money($1, at: $2) }
+        let perRequest = optional("per_request") { $0.money($1, at: $2) }
+        var modelMargin: Int64? = nil
+        if let node = m["gateway_margin"] {
+            if let v = margin(node, at: m.path("gateway_margin")) { modelMargin = v } else { ok = false }
+        }
         let kind = optional("kind") { r, node, path -> ModelInfo.Kind? in
             guard let k = r.string(node, at: path) else { return nil }
             guard ["chat", "embedding", "image"].contains(k) else {
@@ -171,11 +178,12 @@ struct DeploymentParser {
             return caps
         }
         guard ok, let id, let input, let output, let context, let maxOut, let name, let gatewayID, let perImage, let kind,
-            let capabilities
+            let capabilities, let cached, let cacheWrite, let perRequest
         else { return nil }
         return ModelInfo(
             id: ModelID(id), name: name ?? id, gatewayID: gatewayID ?? id, kind: kind ?? .chat, inputPerMillionTokens: input,
             outputPerMillionTokens: output, perImage: perImage ?? .zero, contextWindow: context, maxOutputTokens: maxOut,
-            capabilities: capabilities ?? [])
+            capabilities: capabilities ?? [], cachedInputPerMillionTokens: cached, cacheWritePerMillionTokens: cacheWrite,
+            perRequest: perRequest ?? .zero, marginPartsPerMillion: modelMargin)
     }
 }

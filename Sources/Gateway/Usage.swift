@@ -5,15 +5,23 @@
 /// ``problems``, so that a caller can settle from its own estimate and flag the call. See
 /// ``init(from:)`` for the rules.
 public struct Usage: Sendable, Hashable, Codable {
-    /// Prompt tokens billed (0 when not reported as a usable count; see ``problems``).
+    /// Prompt tokens billed, cache reads and writes included (0 when not reported as a usable count; see
+    /// ``problems``).
+    ///
+    /// For a native Anthropic-style usage (`input_tokens` with `cache_read_input_tokens` /
+    /// `cache_creation_input_tokens`, which Anthropic does not count in `input_tokens`) this is their sum.
     public var promptTokens: Int
     /// Completion tokens billed (reasoning tokens included where the provider counts them here); 0 when not
     /// reported as a usable count.
     public var completionTokens: Int
     /// The total the provider reported when it is a usable count, else prompt + completion (saturating).
     public var totalTokens: Int
-    /// Prompt tokens served from the provider's cache, where reported (`prompt_tokens_details.cached_tokens`).
+    /// Prompt tokens served from the provider's cache, where reported (`prompt_tokens_details.cached_tokens`, or
+    /// Anthropic-style `cache_read_input_tokens`); part of ``promptTokens``.
     public var cachedPromptTokens: Int?
+    /// Prompt tokens written to the provider's cache, where reported (Anthropic-style `cache_creation_input_tokens`);
+    /// part of ``promptTokens``, and never overlapping ``cachedPromptTokens``.
+    public var cacheWritePromptTokens: Int?
     /// Reasoning tokens, where reported (`completion_tokens_details.reasoning_tokens`).
     public var reasoningTokens: Int?
     /// What was wrong with the counts as reported, one short sentence each (never echoing provider strings);
@@ -37,12 +45,14 @@ public struct Usage: Sendable, Hashable, Codable {
     ///   - promptTokens: Prompt tokens.
     ///   - completionTokens: Completion tokens.
     ///   - totalTokens: The total; `nil` is prompt + completion.
-    ///   - cachedPromptTokens: Cached prompt tokens.
+    ///   - cachedPromptTokens: Prompt tokens read from the cache, part of `promptTokens`.
     ///   - reasoningTokens: Reasoning tokens.
+    ///   - cacheWritePromptTokens: Prompt tokens written to the cache, part of `promptTokens`; with the cached
+    ///     tokens, no more than `promptTokens` (else dropped and reported).
     ///   - problems: Problems already known (such as "settled from an estimate").
     public init(
         promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil, cachedPromptTokens: Int? = nil, reasoningTokens: Int? = nil,
-        problems: [String] = []
+        cacheWritePromptTokens: Int? = nil, problems: [String] = []
     ) {
         var check = UsageCheck()
         check.problems = problems
@@ -54,15 +64,19 @@ public struct Usage: Sendable, Hashable, Codable {
         self.reasoningTokens = check.detail(
             reasoningTokens.map { .integer(Int64($0)) }, "completion_tokens_details.reasoning_tokens", parent: self.completionTokens,
             parentName: "completion_tokens")
+        self.cacheWritePromptTokens = check.cacheWrite(
+            cacheWritePromptTokens.map { .integer(Int64($0)) }, "cache_creation_input_tokens", cached: self.cachedPromptTokens,
+            prompt: self.promptTokens, promptName: "prompt_tokens")
         self.problems = check.problems
     }
 
     /// Creates a usage from already-checked parts.
-    init(checkedPrompt: Int, completion: Int, total: Int, cached: Int?, reasoning: Int?, problems: [String]) {
+    init(checkedPrompt: Int, completion: Int, total: Int, cached: Int?, cacheWrite: Int? = nil, reasoning: Int?, problems: [String]) {
         self.promptTokens = checkedPrompt
         self.completionTokens = completion
         self.totalTokens = total
         self.cachedPromptTokens = cached
+        self.cacheWritePromptTokens = cacheWrite
         self.reasoningTokens = reasoning
         self.problems = problems
     }
@@ -132,6 +146,17 @@ struct UsageCheck {
             problems.append("total_tokens (\(reported)) is not prompt_tokens + completion_tokens (\(computed))")
         }
         return reported
+    }
+
+    /// A usable cache-write count that fits in the prompt beside the cache reads, or `nil`.
+    mutating func cacheWrite(_ value: JSONValue?, _ name: String, cached: Int?, prompt: Int, promptName: String) -> Int? {
+        guard let n = count(value, name, required: false) else { return nil }
+        let room = prompt - (cached ?? 0)
+        if n > room {
+            problems.append("\(name) (\(n)) and the cached tokens (\(cached ?? 0)) are more than \(promptName) (\(prompt)); dropped")
+            return nil
+        }
+        return n
     }
 
     /// A usable detail count no larger than its parent, or `nil`.

@@ -72,12 +72,17 @@ extension ModelCatalog {
                     name: try reader.optionalString(m, "name", at: at) ?? id,
                     gatewayID: try reader.optionalString(m, "gateway_id", at: at) ?? id,
                     kind: .init(rawValue: kindName),
-                    inputPerMillionTokens: try reader.money(m, "input_per_mtok", at: at, defaultValue: nil),
-                    outputPerMillionTokens: try reader.money(m, "output_per_mtok", at: at, defaultValue: nil),
+                    inputPerMillionTokens: try reader.price(m, "input_per_mtok", at: at, model: id),
+                    outputPerMillionTokens: try reader.price(m, "output_per_mtok", at: at, model: id),
                     perImage: try reader.money(m, "per_image", at: at, defaultValue: .zero),
                     contextWindow: try reader.int(m, "context_window", at: at),
                     maxOutputTokens: try reader.int(m, "max_output_tokens", at: at),
-                    capabilities: caps))
+                    capabilities: caps,
+                    cachedInputPerMillionTokens: try reader.optionalMoney(m, "cached_input_per_mtok", at: at),
+                    cacheWritePerMillionTokens: try reader.optionalMoney(m, "cache_write_per_mtok", at: at),
+                    perRequest: try reader.money(m, "per_request", at: at, defaultValue: .zero),
+                    // A fraction ("0.05"): as micro-units it is already parts per million.
+                    marginPartsPerMillion: try reader.optionalMoney(m, "gateway_margin", at: at)?.rawValue))
         }
         // The margin is a fraction ("0.05"): as micro-units it is already parts per million.
         var catalog = ModelCatalog(uncheckedModels: models, margin: margin.rawValue)
@@ -121,6 +126,22 @@ private struct FieldReader {
             throw CatalogError.malformed(source: source, field: path(at, key), message: "must be a whole number")
         }
         return i
+    }
+
+    /// A required price: missing is not zero, so an absent price is refused with the model and the field named.
+    func price(_ o: [String: Any], _ key: String, at: String, model: String) throws -> MicroDollars {
+        guard let v = o[key], !(v is NSNull) else {
+            throw CatalogError.malformed(
+                source: source, field: path(at, key),
+                message: "model '\(model)' has no \(key): a missing price is not zero (write \"0\" for a part that is free)")
+        }
+        return try money(o, key, at: at, defaultValue: nil)
+    }
+
+    /// An optional price or fraction: `nil` when absent or `null` (never zero).
+    func optionalMoney(_ o: [String: Any], _ key: String, at: String) throws -> MicroDollars? {
+        guard let v = o[key], !(v is NSNull) else { return nil }
+        return try money(o, key, at: at, defaultValue: nil)
     }
 
     /// A price or fraction, as a decimal string ("0.30") or a JSON number, parsed exactly to micro-units.

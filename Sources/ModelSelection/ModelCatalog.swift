@@ -42,10 +42,11 @@ public struct ModelCatalog: Sendable, Hashable {
 
     // MARK: - Cost
 
-    /// The cost of a call, margin included, rounded up to the next micro-dollar.
+    /// The cost of one call with no cache hit, margin and per-request fee included, rounded up to the next micro-dollar.
     ///
-    /// cost = (1 + margin) × (inputTokens × input price + outputTokens × output price + images × image price),
-    /// computed exactly in 128-bit integers.
+    /// cost = (1 + margin) × (inputTokens × input price + outputTokens × output price + images × image price
+    /// + per-request fee), computed exactly in 128-bit integers. Every prompt token is priced at the full input rate;
+    /// ``cost(of:_:)`` prices cache reads and writes at their own rates.
     /// - Parameters:
     ///   - model: The model.
     ///   - inputTokens: Prompt tokens (non-negative).
@@ -56,27 +57,70 @@ public struct ModelCatalog: Sendable, Hashable {
     ///   ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/cost``) when the cost does not fit in
     ///   64-bit micro-dollars (about $9.2 trillion).
     public func cost(of model: ModelInfo, inputTokens: Int, outputTokens: Int, images: Int = 0) throws(MoneyError) -> MicroDollars {
-        func operands() -> [String] { ["input_tokens=\(inputTokens)", "output_tokens=\(outputTokens)", "images=\(images)"] }
-        guard inputTokens >= 0, outputTokens >= 0, images >= 0 else { throw .negativeQuantity(model: model.id, operands: operands()) }
-        // Units: (µ$ per million tokens) × tokens = pico-dollars; images: µ$ × 1e6 = pico-dollars.
+        try price(
+            model, BillableUsage(inputTokens: inputTokens, outputTokens: outputTokens, images: images),
+            operands: ["input_tokens=\(inputTokens)", "output_tokens=\(outputTokens)", "images=\(images)"])
+    }
+
+    /// The cost of the billable parts of a call, each at its own rate, margin included, rounded up to the next
+    /// micro-dollar.
+    ///
+    /// cost = (1 + margin) × (input × input price + cache reads × cached price + cache writes × cache-write price
+    /// + output × output price + images × image price + requests × per-request fee), computed exactly in 128-bit
+    /// integers, rounded once. A model without a cached or cache-write price prices those tokens at its input price.
+    /// The margin is the model's own (``ModelInfo/marginPartsPerMillion``) when it has one, else the catalog's.
+    /// - Parameters:
+    ///   - model: The model.
+    ///   - usage: The parts (non-negative counts).
+    /// - Returns: The cost.
+    /// - Throws: ``MoneyError/negativeQuantity(model:operands:)`` when a count is negative;
+    ///   ``MoneyError/overflow(_:operands:model:)`` (``MoneyError/Operation/cost``) when the cost does not fit in
+    ///   64-bit micro-dollars.
+    public func cost(of model: ModelInfo, _ usage: BillableUsage) throws(MoneyError) -> MicroDollars {
+        try price(model, usage, operands: usage.operands)
+    }
+
+    /// The margin applied to a model's costs, in parts per million: its own, else the catalog's.
+    /// - Parameter model: The model.
+    /// - Returns: The margin.
+    public func margin(for model: ModelInfo) -> Int64 { model.marginPartsPerMillion ?? marginPartsPerMillion }
+
+    private func price(_ model: ModelInfo, _ u: BillableUsage, operands: @autoclosure () -> [String]) throws(MoneyError) -> MicroDollars {
+        let counts = [u.inputTokens, u.cacheReadTokens, u.cacheWriteTokens, u.outputTokens, u.images, u.requests]
+        guard counts.allSatisfy({ $0 >= 0 }) else { throw .negativeQuantity(model: model.id, operands: operands()) }
+        // Units: (µ$ per million tokens) × tokens = pico-dollars; images and requests: µ$ × 1e6 = pico-dollars.
         // micros = ceil(pico × (1e6 + margin) / 1e12), all in 128 bits with every step checked.
-        func price(_ p: MicroDollars) -> UInt128 { UInt128(Swift.max(0, p.rawValue)) }
+        func rate(_ p: MicroDollars) -> UInt128 { UInt128(Swift.max(0, p.rawValue)) }
+        let input = rate(model.inputPerMillionTokens)
+        let terms: [(Int, UInt128)] = [
+            (u.inputTokens, input),
+            (u.cacheReadTokens, model.cachedInputPerMillionTokens.map(rate) ?? input),
+            (u.cacheWriteTokens, model.cacheWritePerMillionTokens.map(rate) ?? input),
+            (u.outputTokens, rate(model.outputPerMillionTokens)),
+            (u.images, rate(model.perImage) * 1_000_000),
+            (u.requests, rate(model.perRequest) * 1_000_000),
+        ]
         var pico: UInt128 = 0
-        func add(_ count: Int, _ rate: UInt128) -> Bool {
-            let (p, o1) = UInt128(count).multipliedReportingOverflow(by: rate)
+        for (count, r) in terms {
+            let (p, o1) = UInt128(count).multipliedReportingOverflow(by: r)
             let (s, o2) = pico.addingReportingOverflow(p)
+            guard !o1, !o2 else { throw .overflow(.cost, operands: operands(), model: model.id) }
             pico = s
-            return !o1 && !o2
         }
-        guard add(inputTokens, price(model.inputPerMillionTokens)), add(outputTokens, price(model.outputPerMillionTokens)),
-            add(images, price(model.perImage) * 1_000_000)
-        else { throw .overflow(.cost, operands: operands(), model: model.id) }
-        let factor = UInt128(1_000_000) + UInt128(Swift.max(0, marginPartsPerMillion))
+        guard let micros = Self.micros(pico: pico, margin: margin(for: model), roundingUp: true) else {
+            throw .overflow(.cost, operands: operands(), model: model.id)
+        }
+        return micros
+    }
+
+    /// pico-dollars × (1 + margin), in micro-dollars, rounded up or down; `nil` when it does not fit.
+    static func micros(pico: UInt128, margin: Int64, roundingUp: Bool) -> MicroDollars? {
+        let factor = UInt128(1_000_000) + UInt128(Swift.max(0, margin))
         let (scaled, o) = pico.multipliedReportingOverflow(by: factor)
-        guard !o else { throw .overflow(.cost, operands: operands(), model: model.id) }
+        guard !o else { return nil }
         let unit: UInt128 = 1_000_000_000_000
-        let micros = scaled / unit + (scaled % unit == 0 ? 0 : 1)
-        guard micros <= UInt128(Int64.max) else { throw .overflow(.cost, operands: operands(), model: model.id) }
+        let micros = scaled / unit + (roundingUp && scaled % unit != 0 ? 1 : 0)
+        guard micros <= UInt128(Int64.max) else { return nil }
         return MicroDollars(micros: Int64(micros))
     }
 
@@ -102,6 +146,8 @@ public struct ModelCatalog: Sendable, Hashable {
     public static let maxPricePerMillionTokens = MicroDollars.dollars(1_000_000)
     /// The highest price per generated image a catalog may give: $10,000.
     public static let maxPricePerImage = MicroDollars.dollars(10_000)
+    /// The highest fee per request a catalog may give: $10,000, as for an image.
+    public static let maxPricePerRequest = MicroDollars.dollars(10_000)
 
     // MARK: - Validation
 
@@ -122,19 +168,30 @@ public struct ModelCatalog: Sendable, Hashable {
             guard !m.gatewayID.isEmpty else {
                 throw CatalogError.invalidField(source: source, field: "\(at).gateway_id", message: "must not be empty")
             }
-            let prices = [
+            var prices = [
                 ("input_per_mtok", m.inputPerMillionTokens, Self.maxPricePerMillionTokens, "per million tokens"),
                 ("output_per_mtok", m.outputPerMillionTokens, Self.maxPricePerMillionTokens, "per million tokens"),
                 ("per_image", m.perImage, Self.maxPricePerImage, "per image"),
+                ("per_request", m.perRequest, Self.maxPricePerRequest, "per request"),
             ]
+            if let p = m.cachedInputPerMillionTokens { prices.append(("cached_input_per_mtok", p, Self.maxPricePerMillionTokens, "per million tokens")) }
+            if let p = m.cacheWritePerMillionTokens { prices.append(("cache_write_per_mtok", p, Self.maxPricePerMillionTokens, "per million tokens")) }
             for (field, price, ceiling, unit) in prices {
                 guard price >= .zero else {
                     throw CatalogError.invalidField(source: source, field: "\(at).\(field)", message: "price must not be negative (\(price.decimalString))")
                 }
                 guard price <= ceiling else {
                     throw CatalogError.invalidField(
-                        source: source, field: "\(at).\(field)", message: "price of \(price.formatted()) \(unit) is absurd (the limit is \(unit == "per image" ? "$10,000" : "$1,000,000") \(unit))")
+                        source: source, field: "\(at).\(field)", message: "price of \(price.formatted()) \(unit) is absurd (the limit is \(ceiling == Self.maxPricePerMillionTokens ? "$1,000,000" : "$10,000") \(unit))")
                 }
+            }
+            if let cached = m.cachedInputPerMillionTokens, cached > m.inputPerMillionTokens {
+                throw CatalogError.invalidField(
+                    source: source, field: "\(at).cached_input_per_mtok",
+                    message: "a cache read (\(cached.decimalString)) must not cost more than plain input (\(m.inputPerMillionTokens.decimalString))")
+            }
+            if let margin = m.marginPartsPerMillion, margin < 0 || margin > 10_000_000 {
+                throw CatalogError.invalidField(source: source, field: "\(at).gateway_margin", message: "must be between 0 and 10")
             }
             guard m.contextWindow > 0 else {
                 throw CatalogError.invalidField(source: source, field: "\(at).context_window", message: "must be positive")

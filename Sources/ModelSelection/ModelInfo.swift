@@ -49,7 +49,21 @@ public struct ModelInfo: Sendable, Hashable {
     /// Base price of one million output tokens, before the gateway margin.
     public var outputPerMillionTokens: MicroDollars
     /// Base price of one generated image (image models), before the gateway margin.
+    ///
+    /// Images sent *to* a chat model are not priced here: providers count them in the prompt tokens they report.
     public var perImage: MicroDollars
+    /// Base price of one million prompt tokens read from the provider's cache, before the gateway margin; `nil` when
+    /// the catalog gives none, and then cached tokens are priced at ``inputPerMillionTokens``.
+    public var cachedInputPerMillionTokens: MicroDollars?
+    /// Base price of one million prompt tokens written to the provider's cache (Anthropic charges 1.25× input),
+    /// before the gateway margin; `nil` when the provider charges no premium, and then they are priced at
+    /// ``inputPerMillionTokens``.
+    public var cacheWritePerMillionTokens: MicroDollars?
+    /// A fixed base price charged for every call, before the gateway margin (zero for most providers).
+    public var perRequest: MicroDollars
+    /// This model's gateway margin in parts per million, when it differs from the catalog's
+    /// (``ModelCatalog/marginPartsPerMillion``); `nil` uses the catalog's.
+    public var marginPartsPerMillion: Int64?
     /// The context window in tokens.
     public var contextWindow: Int
     /// The most output tokens one call may ask for (0 when not a chat model).
@@ -58,10 +72,27 @@ public struct ModelInfo: Sendable, Hashable {
     public var capabilities: Capabilities
 
     /// Creates a model description.
+    /// - Parameters:
+    ///   - id: The canonical id.
+    ///   - name: A human-readable name.
+    ///   - gatewayID: The id the gateway expects.
+    ///   - kind: What the model produces.
+    ///   - inputPerMillionTokens: Base price of one million input tokens.
+    ///   - outputPerMillionTokens: Base price of one million output tokens.
+    ///   - perImage: Base price of one generated image.
+    ///   - contextWindow: The context window in tokens.
+    ///   - maxOutputTokens: The most output tokens one call may ask for.
+    ///   - capabilities: What the model can do.
+    ///   - cachedInputPerMillionTokens: Base price of one million cache-read prompt tokens (`nil`: the input price).
+    ///   - cacheWritePerMillionTokens: Base price of one million cache-write prompt tokens (`nil`: the input price).
+    ///   - perRequest: Base price charged for every call.
+    ///   - marginPartsPerMillion: The model's own gateway margin (`nil`: the catalog's).
     public init(
         id: ModelID, name: String, gatewayID: String, kind: Kind = .chat,
         inputPerMillionTokens: MicroDollars, outputPerMillionTokens: MicroDollars, perImage: MicroDollars = .zero,
-        contextWindow: Int, maxOutputTokens: Int, capabilities: Capabilities = []
+        contextWindow: Int, maxOutputTokens: Int, capabilities: Capabilities = [],
+        cachedInputPerMillionTokens: MicroDollars? = nil, cacheWritePerMillionTokens: MicroDollars? = nil,
+        perRequest: MicroDollars = .zero, marginPartsPerMillion: Int64? = nil
     ) {
         self.id = id
         self.name = name
@@ -73,5 +104,9 @@ public struct ModelInfo: Sendable, Hashable {
         self.contextWindow = contextWindow
         self.maxOutputTokens = maxOutputTokens
         self.capabilities = capabilities
+        self.cachedInputPerMillionTokens = cachedInputPerMillionTokens
+        self.cacheWritePerMillionTokens = cacheWritePerMillionTokens
+        self.perRequest = perRequest
+        self.marginPartsPerMillion = marginPartsPerMillion
     }
 }

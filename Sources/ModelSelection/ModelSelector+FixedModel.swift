@@ -23,12 +23,13 @@ extension ModelSelector {
         return FixedModelCall(model: model, tier: tier, inputTokens: inputTokens, images: images)
     }
 
-    /// The estimated cost of a fixed-model call: margin × (input tokens × input price + images × image price).
+    /// The estimated cost of a fixed-model call: margin × (input tokens × input price + images × image price + the
+    /// per-request fee), with no cache hit (``BillableUsage/upperBound(for:promptTokens:outputTokens:images:)``).
     /// - Parameter call: The call.
     /// - Returns: The estimate, rounded up to the micro-dollar.
     /// - Throws: ``MoneyError`` when the estimate does not fit in 64-bit micro-dollars.
     public func estimate(_ call: FixedModelCall) throws(MoneyError) -> MicroDollars {
-        try catalog.cost(of: call.model, inputTokens: call.inputTokens, outputTokens: 0, images: call.images)
+        try catalog.cost(of: call.model, .upperBound(for: call.model, promptTokens: call.inputTokens, outputTokens: 0, images: call.images))
     }
 
     /// Decides a call to one named model against the budget. Pure, like ``select(_:budget:excluding:)``.

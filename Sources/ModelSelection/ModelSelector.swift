@@ -147,14 +147,19 @@ public struct ModelSelector: Sendable {
         return min(asked, model.maxOutputTokens)
     }
 
-    /// The estimated cost of a task on a model: margin × (input tokens × input price + output cap × output price).
+    /// The estimated cost of a task on a model, an upper bound on what the call can be billed: margin × (input tokens
+    /// × input price + output cap × output price + the per-request fee).
+    ///
+    /// It assumes no cache hit; a model whose cache writes cost more than plain input (Anthropic) has every input
+    /// token priced as a cache write (``BillableUsage/upperBound(for:promptTokens:outputTokens:images:)``).
     /// - Parameters:
     ///   - task: The call's size.
     ///   - model: The model.
     /// - Returns: The estimate, rounded up to the micro-dollar.
     /// - Throws: ``MoneyError`` when a count is negative or the estimate does not fit in 64-bit micro-dollars.
     public func estimate(_ task: TaskProfile, on model: ModelInfo) throws(MoneyError) -> MicroDollars {
-        try catalog.cost(of: model, inputTokens: task.inputTokens, outputTokens: max(0, outputCap(for: task, on: model)))
+        try catalog.cost(
+            of: model, .upperBound(for: model, promptTokens: task.inputTokens, outputTokens: max(0, outputCap(for: task, on: model))))
     }
 
     // MARK: - Selection

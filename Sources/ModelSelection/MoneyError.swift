@@ -34,7 +34,8 @@ public struct MoneyError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The operation that failed.
     public let operation: Operation
     /// The operands as text, in order. Amounts print as `$1.234567`; a cost's counts as `input_tokens=12`,
-    /// `output_tokens=0`, `images=0`; a sum's as the running total and the amount that did not fit.
+    /// `output_tokens=0`, `images=0` (and, for ``ModelCatalog/cost(of:_:)``, `cache_read_tokens=…`,
+    /// `cache_write_tokens=…` and `requests=…` too); a sum's as the running total and the amount that did not fit.
     public let operands: [String]
     /// The model being priced, for ``Operation/cost``; else `nil`.
     public let model: ModelID?

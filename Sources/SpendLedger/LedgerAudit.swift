@@ -107,6 +107,19 @@ public struct AuditRow: Sendable, Hashable, Codable {
     /// That scope's monthly limit in force now.
     public var scopeMonthlyLimit: MicroDollars? = nil
 
+    /// Prompt tokens settled that were read from the provider's cache (part of ``inputTokens``).
+    public var cachedInputTokens: Int = 0
+    /// ``cachedInputTokens`` per model id, from which ``AuditReport/priceCacheSavings(with:)`` prices the saving.
+    public var cachedInputTokensByModel: [String: Int] = [:]
+    /// What the cache saved against the full input price (``ModelSelection/ModelCatalog/cacheSavings(cachedTokens:)``),
+    /// once ``AuditReport/priceCacheSavings(with:)`` has priced it with a catalog; else `nil`.
+    public var cacheSavings: MicroDollars? = nil
+
+    /// The share of settled prompt tokens read from the cache (0...1), or `nil` when no prompt token was settled.
+    public var cachedInputShare: Double? {
+        inputTokens > 0 ? Double(cachedInputTokens) / Double(inputTokens) : nil
+    }
+
     /// Settled non-critical spend.
     public var nonCriticalSpend: MicroDollars { MicroDollars(micros: spend.rawValue.subtractingReportingOverflow(criticalSpend.rawValue).partialValue) }
     /// Everything counted against the windows: settled spend and what expired reservations were charged.
@@ -148,4 +161,23 @@ public struct AuditReport: Sendable, Hashable {
     /// Windows where non-critical spend passed the limit in force when it was reserved (the whole ledger, whatever
     /// the grouping or dates).
     public var breaches: [BudgetBreach] = []
+}
+
+extension AuditReport {
+    /// Prices what the cache saved in every row and in the totals, at the catalog's prices.
+    ///
+    /// The ledger records cached tokens, not the prices they were billed at: the saving is what those tokens would
+    /// have cost at the model's input price less their cost at its cached price, at the prices of `catalog` (the
+    /// catalog in force, not necessarily the one each call was settled with). Models it lacks count for nothing.
+    /// - Parameter catalog: The prices.
+    /// - Throws: ``ModelSelection/MoneyError`` when a saving does not fit in 64-bit micro-dollars.
+    public mutating func priceCacheSavings(with catalog: ModelCatalog) throws(MoneyError) {
+        func saving(_ r: AuditRow) throws(MoneyError) -> MicroDollars {
+            var byID: [ModelID: Int] = [:]
+            for (k, v) in r.cachedInputTokensByModel { byID[ModelID(k)] = v }
+            return try catalog.cacheSavings(cachedTokens: byID)
+        }
+        for i in rows.indices { rows[i].cacheSavings = try saving(rows[i]) }
+        totals.cacheSavings = try saving(totals)
+    }
 }

@@ -44,8 +44,14 @@ extension SQLiteLedger {
                 COALESCE(SUM(CASE WHEN status = 'reserved' THEN est_cost END), 0),
                 SUM(status = 'settled' AND critical AND over_limit),
                 COALESCE(SUM(CASE WHEN status = 'expired' THEN actual_cost END), 0),
-                SUM((flags & 1) != 0), SUM((flags & 2) != 0), SUM((flags & 16) != 0), SUM((flags & 8) != 0)
+                SUM((flags & 1) != 0), SUM((flags & 2) != 0), SUM((flags & 16) != 0), SUM((flags & 8) != 0),
+                COALESCE(SUM(CASE WHEN status = 'settled' THEN cached_input_tokens END), 0)
             FROM entry WHERE \(whereSQL) GROUP BY g ORDER BY g
+            """
+        // Cache reads per group and model, for the saving (priced with a catalog by AuditReport.priceCacheSavings).
+        let cachedSQL = """
+            SELECT \(groupSQL) AS g, model, SUM(cached_input_tokens)
+            FROM entry WHERE \(whereSQL) AND status = 'settled' AND cached_input_tokens > 0 GROUP BY g, model
             """
         return try read { db in
             var limits: [String: Int64?] = [:]
@@ -69,8 +75,15 @@ extension SQLiteLedger {
                     outputTokens: r[5], estimatedCalls: r[6] ?? 0, refused: r[7] ?? 0, released: r[8] ?? 0, expired: r[9] ?? 0,
                     openReservations: r[10] ?? 0, openReserved: .init(micros: r[11]), overBudgetCritical: r[12] ?? 0,
                     limit: (limits[g] ?? nil).map(MicroDollars.init(micros:)), expiredCharged: .init(micros: r[13]),
-                    overReservation: r[14] ?? 0, usageSuspect: r[15] ?? 0, replyLost: r[16] ?? 0, settledAfterExpiry: r[17] ?? 0)
+                    overReservation: r[14] ?? 0, usageSuspect: r[15] ?? 0, replyLost: r[16] ?? 0, settledAfterExpiry: r[17] ?? 0,
+                    cachedInputTokens: r[18] ?? 0)
             }
+            var cachedByGroup: [String: [String: Int]] = [:]
+            for r in try Row.fetchAll(db, sql: cachedSQL, arguments: StatementArguments(groupArgs + whereArgs)) {
+                let g: String = r[0] ?? "(none)", model: String = r[1] ?? ""
+                cachedByGroup[g, default: [:]][model, default: 0] += r[2] ?? 0
+            }
+            for i in rows.indices { rows[i].cachedInputTokensByModel = cachedByGroup[rows[i].group] ?? [:] }
             for i in rows.indices {
                 guard let s = tagScopes[rows[i].group] else { continue }
                 rows[i].scope = s.name
@@ -98,6 +111,8 @@ extension SQLiteLedger {
                 t.openReservations += r.openReservations
                 t.openReserved = try LedgerStore.checkedSum(t.openReserved, r.openReserved)
                 t.overBudgetCritical += r.overBudgetCritical
+                t.cachedInputTokens += r.cachedInputTokens
+                t.cachedInputTokensByModel.merge(r.cachedInputTokensByModel, uniquingKeysWith: +)
             }
             let recorded = try LedgerQueries.recordedLimits(db)
             return AuditReport(grouping: grouping, rows: rows, totals: t, limits: recorded, breaches: try LedgerQueries.breaches(db))

@@ -14,6 +14,7 @@ struct GatewayUsageTests {
         var total: Int
         var cached: Int? = nil
         var reasoning: Int? = nil
+        var cacheWrite: Int? = nil
         /// A piece of text each expected problem contains; empty when the usage is well formed.
         var problems: [String] = []
         var testDescription: String { json }
@@ -64,6 +65,40 @@ struct GatewayUsageTests {
         .init(json: #"{"prompt_tokens":9223372036854775807,"completion_tokens":9223372036854775807,"total_tokens":9223372036854775807}"#,
               prompt: 0, completion: 0, total: 0, problems: ["prompt_tokens", "completion_tokens", "total_tokens"]),
         .init(json: #"{"prompt_tokens":99999999999999999999999,"completion_tokens":1}"#, prompt: 0, completion: 1, total: 1, problems: ["prompt_tokens"]),
+        // Anthropic-style cache counts: passed through beside prompt_tokens (part of it; equal cached_tokens counted once),
+        // or in Anthropic's own shape beside input_tokens (not part of it).
+        .init(
+            json: #"{"prompt_tokens":3000,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":2000},"cache_read_input_tokens":2000,"cache_creation_input_tokens":500}"#,
+            prompt: 3000, completion: 100, total: 3100, cached: 2000, cacheWrite: 500),
+        .init(
+            json: #"{"input_tokens":500,"output_tokens":100,"cache_read_input_tokens":2000,"cache_creation_input_tokens":500}"#,
+            prompt: 3000, completion: 100, total: 3100, cached: 2000, cacheWrite: 500),
+        .init(json: #"{"input_tokens":500,"output_tokens":100,"cache_creation_input_tokens":0}"#, prompt: 500, completion: 100, total: 600, cacheWrite: 0),
+        // LiteLLM's own copy of the cache writes in prompt_tokens_details: the same tokens, counted once.
+        .init(
+            json: #"{"prompt_tokens":98805,"completion_tokens":5120,"prompt_tokens_details":{"cached_tokens":66360,"cache_creation_tokens":32435},"cache_read_input_tokens":66360,"cache_creation_input_tokens":32435}"#,
+            prompt: 98805, completion: 5120, total: 103925, cached: 66360, cacheWrite: 32435),
+        .init(
+            json: #"{"prompt_tokens":1000,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":0,"cache_creation_tokens":600}}"#,
+            prompt: 1000, completion: 1, total: 1001, cached: 0, cacheWrite: 600),
+        .init(
+            json: #"{"prompt_tokens":1000,"completion_tokens":1,"prompt_tokens_details":{"cache_creation_tokens":600},"cache_creation_input_tokens":500}"#,
+            prompt: 1000, completion: 1, total: 1001, cacheWrite: 500, problems: ["disagree"]),
+        // Cache counts that cannot be true are dropped and reported.
+        .init(json: #"{"prompt_tokens":100,"completion_tokens":1,"cache_read_input_tokens":200}"#, prompt: 100, completion: 1, total: 101,
+              problems: ["cache_read_input_tokens"]),
+        .init(json: #"{"prompt_tokens":100,"completion_tokens":1,"cache_creation_input_tokens":-5}"#, prompt: 100, completion: 1, total: 101,
+              problems: ["cache_creation_input_tokens"]),
+        .init(json: #"{"prompt_tokens":100,"completion_tokens":1,"cache_read_input_tokens":"5"}"#, prompt: 100, completion: 1, total: 101,
+              problems: ["cache_read_input_tokens"]),
+        .init(
+            json: #"{"prompt_tokens":100,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":80},"cache_creation_input_tokens":30}"#,
+            prompt: 100, completion: 1, total: 101, cached: 80, problems: ["cache_creation_input_tokens"]),
+        .init(
+            json: #"{"prompt_tokens":1000,"completion_tokens":1,"prompt_tokens_details":{"cached_tokens":900},"cache_read_input_tokens":800}"#,
+            prompt: 1000, completion: 1, total: 1001, cached: 900, problems: ["disagree"]),
+        .init(json: #"{"input_tokens":999999999999,"output_tokens":1,"cache_read_input_tokens":999999999999}"#, prompt: 0, completion: 1, total: 1,
+              problems: ["absurd"]),
         // Not an object at all.
         .init(json: #""lots""#, prompt: 0, completion: 0, total: 0, problems: ["object"]),
         .init(json: "[12, 5]", prompt: 0, completion: 0, total: 0, problems: ["object"]),
@@ -77,6 +112,7 @@ struct GatewayUsageTests {
         #expect(u.totalTokens == c.total)
         #expect(u.cachedPromptTokens == c.cached)
         #expect(u.reasoningTokens == c.reasoning)
+        #expect(u.cacheWritePromptTokens == c.cacheWrite)
         #expect(u.isWellFormed == c.problems.isEmpty, "problems: \(u.problems)")
         #expect(u.problems.count == c.problems.count, "problems: \(u.problems)")
         for p in c.problems {
@@ -132,7 +168,7 @@ struct GatewayUsageTests {
         let bad = try JSONDecoder().decode(Usage.self, from: Data(#"{"prompt_tokens":-5,"completion_tokens":3}"#.utf8))
         let encoded = try json(Array(try JSONEncoder().encode(bad)))
         #expect(encoded == .object(["prompt_tokens": .integer(0), "completion_tokens": .integer(3), "total_tokens": .integer(3)]))
-        let full = Usage(promptTokens: 21, completionTokens: 12, cachedPromptTokens: 16, reasoningTokens: 0)
+        let full = Usage(promptTokens: 21, completionTokens: 12, cachedPromptTokens: 16, reasoningTokens: 0, cacheWritePromptTokens: 3)
         let text = String(decoding: try JSONEncoder().encode(full), as: UTF8.self)
         #expect(!text.contains("problems"))
         #expect(try JSONDecoder().decode(Usage.self, from: Data(text.utf8)) == full)

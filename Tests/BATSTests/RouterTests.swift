@@ -31,7 +31,10 @@ struct RouterTests {
         let out = try await r.complete(task("parse_market_data"))
         #expect(out.record.model == .deepseekV3 && out.record.reason == .preferred && out.record.tier == .simple)
         #expect(gw.requests.first?.model == "deepseek-chat" && gw.requests.first?.maxTokens == 500)
-        let expected = F.catalog.cost(of: .deepseekV3, inputTokens: 800, outputTokens: 120)!
+        // The 100 cached prompt tokens at the cache-hit price, the other 700 at the input price.
+        let v3 = try #require(F.catalog.model(.deepseekV3))
+        let expected = try F.catalog.cost(of: v3, BillableUsage(inputTokens: 700, cacheReadTokens: 100, outputTokens: 120))
+        #expect(expected < F.catalog.cost(of: .deepseekV3, inputTokens: 800, outputTokens: 120)!)
         #expect(out.record.cost == expected && !out.record.usageEstimated)
         let e = try #require(try ledger.entry(id: out.record.entryID))
         #expect(e.status == .settled && e.cachedInputTokens == 100 && e.taskKind == "parse_market_data")

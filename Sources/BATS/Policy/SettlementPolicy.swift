@@ -10,7 +10,8 @@ public enum SettlementPolicy {
 
     /// The settlement of a chat reply, and the usage it records.
     ///
-    /// - Well-formed, plausible usage is settled as reported, at the catalog's prices. Usage above what was reserved
+    /// - Well-formed, plausible usage is settled as reported, at the catalog's prices, each part at its own rate
+    ///   (``billable(_:)``). Usage above what was reserved
     ///   (more prompt tokens than the upper bound, more completion tokens than the `max_tokens` sent) is what the
     ///   provider billed: it is recorded as reported and flagged ``SpendLedger/EntryFlags/overReservation``.
     /// - Missing usage is estimated: the prompt's upper bound, plus one token per byte received (bounded by the cap).
@@ -36,8 +37,7 @@ public enum SettlementPolicy {
             problems.append("\(usage.completionTokens) completion tokens cannot hold the \(replyBytes) bytes of text received")
         }
         if problems.isEmpty {
-            if let cost = try? catalog.cost(of: model, inputTokens: usage.promptTokens, outputTokens: usage.completionTokens),
-                cost <= Settlement.maxCost
+            if let cost = try? catalog.cost(of: model, billable(usage)), cost <= Settlement.maxCost
             {
                 var flags: EntryFlags = []
                 var note: String?
@@ -58,6 +58,21 @@ public enum SettlementPolicy {
             atEstimate(selection, flags: [], note: "usage settled from the estimate: " + problems.joined(separator: "; ")),
             Usage(promptTokens: reservedInput, completionTokens: cap)
         )
+    }
+
+    /// The billable parts of a chat reply's usage: the prompt less its cache reads and writes at the input price, the
+    /// cache reads and writes at their own prices, the completion (reasoning tokens are part of it, never added
+    /// again), and one request.
+    /// - Parameter usage: A well-formed usage (its cache counts fit in its prompt).
+    /// - Returns: The parts.
+    public static func billable(_ usage: Usage) -> BillableUsage {
+        let read = usage.cachedPromptTokens ?? 0, write = usage.cacheWritePromptTokens ?? 0
+        // Checked: the fields are public and may hold anything; a negative count is refused by the pricing.
+        let (a, o1) = usage.promptTokens.subtractingReportingOverflow(read)
+        let (rest, o2) = a.subtractingReportingOverflow(write)
+        return BillableUsage(
+            inputTokens: o1 || o2 ? 0 : max(0, rest), cacheReadTokens: read, cacheWriteTokens: write,
+            outputTokens: usage.completionTokens)
     }
 
     /// The settlement of an embeddings or image reply: `inputTokens` reported (`nil` when the reply had no usage) and

@@ -199,11 +199,16 @@ struct LedgerConformanceTests {
             let r = try #require(F.reservation(try await Self.reserve(u.ledger, tier, at: t0, id: "au\(i)", tags: ["agent": "a\(i % 2)"])))
             let cost = Int64(100 * (i + 1))
             total += cost
-            _ = try await u.ledger.settle(r.id, Settlement(inputTokens: 10, outputTokens: 10, cost: MicroDollars(micros: cost)), at: t0)
+            let settlement = Settlement(inputTokens: 10, outputTokens: 10, cachedInputTokens: i, cost: MicroDollars(micros: cost))
+            _ = try await u.ledger.settle(r.id, settlement, at: t0)
         }
         let reports = try await u.reports()
-        let byModel = try reports.audit(by: .model)
+        var byModel = try reports.audit(by: .model)
         #expect(byModel.totals.spend == MicroDollars(micros: total) && byModel.totals.calls == 4)
+        // Cached prompt tokens reach the audit from either backend (0 + 1 + 2 + 3 of 40), and are priced the same.
+        #expect(byModel.totals.cachedInputTokens == 6 && byModel.totals.inputTokens == 40)
+        try byModel.priceCacheSavings(with: F.catalog)
+        #expect(byModel.rows.first { $0.group == "deepseek-v3" }?.cachedInputTokensByModel == ["deepseek-v3": 3])
         let byAgent = try reports.audit(by: .tag("agent"))
         #expect(byAgent.rows.map(\.spend).reduce(.zero, +) == MicroDollars(micros: total))
         #expect(Set(byAgent.rows.map(\.group)) == ["a0", "a1"])
