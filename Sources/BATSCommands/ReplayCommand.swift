@@ -35,6 +35,13 @@ extension BATSCommand {
         @Option(help: "Seed of the injected failures.")
         var seed: UInt64 = 1
 
+        @Option(
+            help: ArgumentHelp(
+                "What-if: the share (0...1) of each prompt served from the provider's cache, for tasks without their own cached_input_tokens.",
+                discussion: "Each such call reads floor(SHARE × input_tokens) prompt tokens from the cache (an agent repeating a long system prompt), priced at the model's cached rate. The report says the hits were assumed, not measured.",
+                valueName: "share"))
+        var cacheHitShare: String?
+
         @Option(help: "Write the report as JSON to this file.")
         var report: String?
 
@@ -71,6 +78,12 @@ extension BATSCommand {
                 if fromLedger != nil { throw ValidationError("--compare needs a labelled workload file, not --from-ledger") }
                 if ledger != nil { throw ValidationError("--compare replays each policy on an in-memory ledger of its own: drop --ledger") }
                 if chartScope != nil { throw ValidationError("--chart-scope does not apply to --compare (its chart is cost against quality)") }
+            }
+            if let cacheHitShare {
+                do throws(ReplayError) { _ = try CacheHitShare(parsing: cacheHitShare) } catch {
+                    throw ValidationError("--cache-hit-share \(error.message)")
+                }
+                if compare != nil { throw ValidationError("--cache-hit-share does not apply to --compare yet: replay each policy without it") }
             }
             guard (0...1).contains(failureRate) else { throw ValidationError("--failure-rate must be between 0 and 1, got \(failureRate)") }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -113,7 +126,7 @@ extension BATSCommand {
                 selector: selector,
                 configuration: .init(
                     limits: limits, calendar: calendar, failureRate: failureRate, seed: seed,
-                    commitMode: batchSize == 1 ? .perCall : .batched(batchSize)))
+                    commitMode: batchSize == 1 ? .perCall : .batched(batchSize), cacheHitShare: try cacheHitShare.map(CacheHitShare.init(parsing:))))
             let interactive = isatty(2) == 1
             let progress: (Int) -> Void = { n in if interactive { printErrorInline("\rreplayed \(n) tasks") } }
             var result: ReplayReport

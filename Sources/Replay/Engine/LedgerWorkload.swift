@@ -2,7 +2,8 @@ public import SpendLedger
 
 /// The tasks of a past ledger, as a workload for a what-if replay under new prices or budgets.
 ///
-/// Each settled entry becomes a task with its actual tokens (its reserved cap as `max_output_tokens`); each refused
+/// Each settled entry becomes a task with its actual tokens (its reserved cap as `max_output_tokens`, its reported
+/// cache reads as `cached_input_tokens`); each refused
 /// entry becomes a task with its prompt estimate and no completion. Released and expired attempts are left out:
 /// the attempt that answered carries the task. Entries are read in pages, so memory stays flat.
 public struct LedgerWorkload {
@@ -34,11 +35,13 @@ public struct LedgerWorkload {
             entriesRead += 1
             guard e.status == .settled || e.status == .refused else { continue }
             let settled = e.status == .settled
+            let input = max(1, settled ? (e.actualInputTokens ?? e.estimatedInputTokens) : e.estimatedInputTokens)
+            // The cache reads the provider reported stay cache reads (within the prompt, as a workload line requires).
+            let cached = settled ? e.cachedInputTokens.map { min(max(0, $0), input) } : nil
             return WorkloadTask(
-                date: e.createdAt, id: e.requestID, task: e.taskKind, complexity: e.tier,
-                inputTokens: max(1, settled ? (e.actualInputTokens ?? e.estimatedInputTokens) : e.estimatedInputTokens),
+                date: e.createdAt, id: e.requestID, task: e.taskKind, complexity: e.tier, inputTokens: input,
                 outputTokens: settled ? (e.actualOutputTokens ?? 0) : 0,
-                maxOutputTokens: settled ? e.estimatedOutputTokens : nil, tags: e.tags)
+                maxOutputTokens: settled ? e.estimatedOutputTokens : nil, tags: e.tags, cachedInputTokens: cached)
         }
     }
 }

@@ -36,11 +36,23 @@ public struct ReplayEngine: Sendable {
         public var criticalAttempts: Int
         /// How ledger writes are committed.
         public var commitMode: CommitMode
+        /// A what-if: the share of each prompt assumed served from the cache, for tasks without their own
+        /// ``WorkloadTask/cachedInputTokens`` (`nil`: none assumed). The report then says the hits were assumed.
+        public var cacheHitShare: CacheHitShare?
 
         /// Creates a configuration.
+        /// - Parameters:
+        ///   - limits: The budget limits.
+        ///   - calendar: The calendar of the windows.
+        ///   - failureRate: The chance that one provider attempt fails.
+        ///   - seed: The seed of the failure draws.
+        ///   - retriesPerModel: Retries of the same model before falling back.
+        ///   - criticalAttempts: Attempts of the pinned model for critical tasks.
+        ///   - commitMode: How ledger writes are committed.
+        ///   - cacheHitShare: The what-if cache-hit share for tasks that record none (`nil`: none).
         public init(
             limits: BudgetLimits = .unlimited, calendar: BudgetCalendar = BudgetCalendar(), failureRate: Double = 0, seed: UInt64 = 1,
-            retriesPerModel: Int = 1, criticalAttempts: Int = 3, commitMode: CommitMode = .batched()
+            retriesPerModel: Int = 1, criticalAttempts: Int = 3, commitMode: CommitMode = .batched(), cacheHitShare: CacheHitShare? = nil
         ) {
             self.limits = limits
             self.calendar = calendar
@@ -49,6 +61,7 @@ public struct ReplayEngine: Sendable {
             self.retriesPerModel = max(0, retriesPerModel)
             self.criticalAttempts = max(1, criticalAttempts)
             self.commitMode = commitMode
+            self.cacheHitShare = cacheHitShare
         }
     }
 
@@ -82,7 +95,8 @@ public struct ReplayEngine: Sendable {
     ///   - decisions: Called with each task's decision (model, reason, attempts, cost), in workload order.
     ///   - logger: Where to log; `nil` is silent.
     /// - Returns: The report.
-    /// - Throws: What `next` throws (``ReplayError``) or ``SpendLedger/LedgerError``.
+    /// - Throws: What `next` throws (``ReplayError``), ``SpendLedger/LedgerError``, or ``ModelSelection/MoneyError``
+    ///   when a total does not fit in 64-bit micro-dollars.
     public func run(
         next: () throws -> WorkloadTask?, into ledger: SQLiteLedger, progress: ((Int) -> Void)? = nil,
         decisions: ((RoutingDecision) -> Void)? = nil, logger: Logger? = nil
@@ -114,7 +128,7 @@ public struct ReplayEngine: Sendable {
                 }
             }
         }
-        var report = state.finish()
+        var report = try state.finish()
         let elapsed = clock.now - start
         report.elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         report.ledgerPath = ledger.path

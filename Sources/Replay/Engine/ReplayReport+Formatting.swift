@@ -24,6 +24,7 @@ extension ReplayReport {
         lines.append("")
         let overDays = days.filter(\.overBudget).count
         lines.append("spend              \(cost.formatted(decimals: 4))")
+        lines.append(contentsOf: cacheLines)
         lines.append("opus-only baseline \(baselineOpusOnly.formatted(decimals: 4))   savings vs opus \(String(format: "%.1f%%", savingsVsOpus * 100))")
         lines.append("no-budget baseline \(baselineNoBudget.formatted(decimals: 4))")
         if hasOutcomes {
@@ -50,6 +51,22 @@ extension ReplayReport {
 }
 
 extension ReplayReport {
+    /// The cache lines under the spend (none when the replay saw and assumed no cache reads): the cached share of
+    /// input, what the cache saved, and whether the hits were assumed.
+    var cacheLines: [String] {
+        guard hasCache else { return [] }
+        var out = [
+            "cached input       \(String(format: "%.1f%%", cachedInputShare * 100)) (\(cachedInputTokens) of \(inputTokens) prompt tokens)   cache saved \(cacheSaved.formatted(decimals: 4))"
+        ]
+        if let share = cacheHitShare {
+            out.append(
+                "note: \(Self.cacheWhatIfNote): --cache-hit-share \(share) on \(cacheAssumedTasks) tasks without their own cached_input_tokens (floor(share × input_tokens) cached per call)")
+        } else {
+            out.append("note: cache hits measured: the workload's cached_input_tokens")
+        }
+        return out
+    }
+
     /// The sentence every report of a replayed cascade carries.
     public static let simulationNote =
         "note: cascade verdicts are SIMULATED from the outcome labels with a seeded verifier of the given precision and recall; no verifier ran"

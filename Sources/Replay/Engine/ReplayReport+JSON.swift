@@ -25,21 +25,25 @@ struct ReplayReportJSON: Encodable {
         var tasks: Int
         var refused: Int?
         var inputTokens: Int
+        /// Present only when the replay has cache reads.
+        var cachedInputTokens: Int?
         var outputTokens: Int
         var cost: JSONDollars
         var quality: Quality?
 
-        init(_ g: ReplayReport.Group, refused: Bool, quality: Bool = false) {
+        init(_ g: ReplayReport.Group, refused: Bool, quality: Bool = false, cache: Bool = false) {
             tasks = g.tasks
             self.refused = refused ? g.refused : nil
             self.quality = quality ? Quality(g.quality) : nil
             inputTokens = g.inputTokens
+            cachedInputTokens = cache ? g.cachedInputTokens : nil
             outputTokens = g.outputTokens
             cost = JSONDollars(g.cost)
         }
 
         enum CodingKeys: String, CodingKey {
-            case tasks, refused, inputTokens = "input_tokens", outputTokens = "output_tokens", cost = "cost_usd", quality
+            case tasks, refused, inputTokens = "input_tokens", cachedInputTokens = "cached_input_tokens", outputTokens = "output_tokens"
+            case cost = "cost_usd", quality
         }
     }
 
@@ -121,6 +125,55 @@ struct ReplayReportJSON: Encodable {
     var labelledTasks: Int?
     var quality: Quality?
     var verdictsSimulated: Bool?
+    /// Present only when the replay has cache reads or assumed some.
+    var cache: Cache?
+
+    /// The cache's part of the spend: `input_tokens`, `cached_input_tokens`, `cached_input_share`, `saved_usd`,
+    /// `assumed` (whether any hit was assumed), `cache_hit_share` (the what-if share, `null` without one),
+    /// `assumed_tasks`, and `note` (`what-if: cache hits assumed, not measured` or `measured`).
+    struct Cache: Encodable {
+        var inputTokens: Int
+        var cachedInputTokens: Int
+        var cachedInputShare: JSONFixed
+        var saved: JSONDollars
+        var assumed: Bool
+        var cacheHitShare: JSONShare?
+        var assumedTasks: Int
+        var note: String
+
+        init(_ r: ReplayReport) {
+            inputTokens = r.inputTokens
+            cachedInputTokens = r.cachedInputTokens
+            cachedInputShare = JSONFixed(r.cachedInputShare, decimals: 6)
+            saved = JSONDollars(r.cacheSaved)
+            assumed = r.cacheHitShare != nil
+            cacheHitShare = r.cacheHitShare.map(JSONShare.init)
+            assumedTasks = r.cacheAssumedTasks
+            note = r.cacheHitShare != nil ? ReplayReport.cacheWhatIfNote : "measured: the workload's cached_input_tokens"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: JSONKey.self)
+            try c.encode(inputTokens, forKey: "input_tokens")
+            try c.encode(cachedInputTokens, forKey: "cached_input_tokens")
+            try c.encode(cachedInputShare, forKey: "cached_input_share")
+            try c.encode(saved, forKey: "saved_usd")
+            try c.encode(assumed, forKey: "assumed")
+            try c.encode(cacheHitShare, forKey: "cache_hit_share")
+            try c.encode(assumedTasks, forKey: "assumed_tasks")
+            try c.encode(note, forKey: "note")
+        }
+    }
+
+    /// A ``CacheHitShare`` as an exact JSON number (`0.6`).
+    struct JSONShare: Encodable {
+        var share: CacheHitShare
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(Decimal(share.partsPerMillion) / Decimal(CacheHitShare.whole))
+        }
+    }
 
     /// A scope's row: `name`, `tasks`, `spend_usd`, `non_critical_spend_usd`, `daily_limit_usd`, `monthly_limit_usd`,
     /// `max_day_non_critical_usd`, `max_month_non_critical_usd`, `refusals`, `downgrades`.
@@ -162,14 +215,14 @@ struct ReplayReportJSON: Encodable {
         case downgrades, refusals, providerFallbacks = "provider_fallbacks", retries, failed, criticalTotal = "critical_total"
         case criticalOnOpus = "critical_on_opus", criticalOverBudget = "critical_over_budget", elapsedSeconds = "elapsed_seconds"
         case tasksPerSecond = "tasks_per_second", overheadP50 = "overhead_us_p50", overheadP99 = "overhead_us_p99", ledger, scopes
-        case policy, calls, labelledTasks = "labelled_tasks", quality, verdictsSimulated = "verdicts_simulated"
+        case policy, calls, labelledTasks = "labelled_tasks", quality, verdictsSimulated = "verdicts_simulated", cache
     }
 
     init(_ r: ReplayReport) {
         tasks = r.tasks
         invalidLines = r.invalidLines
         byTier = Dictionary(uniqueKeysWithValues: r.byTier.map { ($0.key.rawValue, Group($0.value, refused: true, quality: r.hasOutcomes)) })
-        byModel = r.byModel.mapValues { Group($0, refused: false) }
+        byModel = r.byModel.mapValues { Group($0, refused: false, cache: r.hasCache) }
         cost = JSONDollars(r.cost)
         baselineOpusOnly = JSONDollars(r.baselineOpusOnly)
         baselineNoBudget = JSONDollars(r.baselineNoBudget)
@@ -198,6 +251,7 @@ struct ReplayReportJSON: Encodable {
         labelledTasks = r.hasOutcomes ? r.labelledTasks : nil
         quality = r.hasOutcomes ? Quality(r.quality) : nil
         verdictsSimulated = r.hasOutcomes ? r.simulatedVerdicts : nil
+        cache = r.hasCache ? Cache(r) : nil
     }
 }
 

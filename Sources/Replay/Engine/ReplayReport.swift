@@ -8,8 +8,10 @@ public struct ReplayReport: Sendable, Hashable {
         public var tasks = 0
         /// Settled spend.
         public var cost = MicroDollars.zero
-        /// Prompt tokens settled.
+        /// Prompt tokens settled, cache reads included.
         public var inputTokens = 0
+        /// Prompt tokens settled as cache reads (part of ``inputTokens``).
+        public var cachedInputTokens = 0
         /// Completion tokens settled.
         public var outputTokens = 0
         /// Refused tasks (tiers only).
@@ -103,6 +105,29 @@ public struct ReplayReport: Sendable, Hashable {
     public var calls = 0
     /// A simulated verifier decided the cascade's escalations (the verdicts come from the labels, not from a model).
     public var simulatedVerdicts = false
+
+    /// Prompt tokens settled over all calls, cache reads included.
+    public var inputTokens = 0
+    /// Prompt tokens settled as cache reads (recorded in the workload, or assumed by ``cacheHitShare``).
+    public var cachedInputTokens = 0
+    /// What the cache reads saved against the full input price: Σ over models of cached tokens × (input price −
+    /// cached price) × (1 + margin), rounded down once (``ModelSelection/ModelCatalog/cacheSavings(cachedTokens:)``,
+    /// as the audit prices it). Models without a cached price save nothing.
+    public var cacheSaved = MicroDollars.zero
+    /// The what-if share of each prompt assumed cached for tasks without their own `cached_input_tokens`; `nil` when
+    /// the replay assumed none (every cache hit in the report was then recorded in the workload).
+    public var cacheHitShare: CacheHitShare?
+    /// Tasks whose cache reads came from ``cacheHitShare`` (assumed, not measured).
+    public var cacheAssumedTasks = 0
+
+    /// The sentence a report carries when any cache hit was assumed rather than recorded.
+    public static let cacheWhatIfNote = "what-if: cache hits assumed, not measured"
+
+    /// Whether the report has cache reads to show, or assumed some.
+    public var hasCache: Bool { cachedInputTokens > 0 || cacheHitShare != nil }
+
+    /// Cached prompt tokens ÷ all prompt tokens settled (0 without prompt tokens).
+    public var cachedInputShare: Double { inputTokens > 0 ? Double(cachedInputTokens) / Double(inputTokens) : 0 }
 
     /// Whether the workload carries outcome labels (then the report shows quality beside cost).
     public var hasOutcomes: Bool { labelledTasks > 0 }

@@ -51,13 +51,16 @@ struct ReplayState {
 
         // Baselines: everything on Opus; everything on the tier's preferred model with no budget.
         // Every amount and total is checked: a cost or a sum that does not fit throws MoneyError, never traps.
+        // The baselines read the same cache hits as the routed calls (each at its model's cached price).
+        let cached = cachedTokens(for: t)
+        if cached != nil, t.cachedInputTokens == nil { report.cacheAssumedTasks += 1 }
         report.baselineOpusOnly = try report.baselineOpusOnly.adding(
-            catalog.cost(of: opus, inputTokens: t.inputTokens, outputTokens: t.outputTokens(on: opus.id)))
+            catalog.cost(of: opus, Self.billable(t, cached: cached, output: t.outputTokens(on: opus.id))))
         if let preferred = catalog.model(selector.chain(for: tier)[0]) {
             report.baselineNoBudget = try report.baselineNoBudget.adding(
                 catalog.cost(
-                    of: preferred, inputTokens: t.inputTokens,
-                    outputTokens: min(t.outputTokens(on: preferred.id), selector.outputCap(for: profile, on: preferred))))
+                    of: preferred,
+                    Self.billable(t, cached: cached, output: min(t.outputTokens(on: preferred.id), selector.outputCap(for: profile, on: preferred)))))
         }
 
         let requestID = t.id ?? "replay-\(report.tasks)"
@@ -150,7 +153,10 @@ struct ReplayState {
                 } else {
                     // A label's output count, when the model has one, is what this model produced.
                     let output = min(t.outputTokens(on: r.model), r.selection.maxOutputTokens)
-                    action = machine.answered(usage: Usage(promptTokens: t.inputTokens, completionTokens: output), replyBytes: 0)
+                    // Cache reads (recorded, or assumed by the what-if share) settle at the model's cached price through
+                    // the same pricing as a live reply's `prompt_tokens_details.cached_tokens`; the reservation assumed none.
+                    let usage = Usage(promptTokens: t.inputTokens, completionTokens: output, cachedPromptTokens: cachedTokens(for: t))
+                    action = machine.answered(usage: usage, replyBytes: 0)
                 }
             case .release(let r, let error):
                 try ops.release(r.id, error: error, at: date)
@@ -166,9 +172,10 @@ struct ReplayState {
             case .finish(let record):
                 let model = record.model
                 report.calls += 1
-                try tally(model: model, cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens,
-                    critical: critical, day: windows.day, month: windows.month)
-                try tierGroup.add(cost: record.cost, input: record.usage.promptTokens, output: record.usage.completionTokens)
+                let cachedRead = record.usageEstimated ? 0 : record.usage.cachedPromptTokens ?? 0
+                try tally(model: model, cost: record.cost, input: record.usage.promptTokens, cached: cachedRead,
+                    output: record.usage.completionTokens, critical: critical, day: windows.day, month: windows.month)
+                try tierGroup.add(cost: record.cost, input: record.usage.promptTokens, cached: cachedRead, output: record.usage.completionTokens)
                 if record.reason == .downgradedForBudget {
                     report.downgrades += 1
                     scopes.bound(by: record.boundBy, refusal: false)
@@ -183,11 +190,15 @@ struct ReplayState {
         }
     }
 
-    private mutating func tally(model: ModelID, cost: MicroDollars, input: Int, output: Int, critical: Bool, day: String, month: String) throws {
+    private mutating func tally(
+        model: ModelID, cost: MicroDollars, input: Int, cached: Int, output: Int, critical: Bool, day: String, month: String
+    ) throws {
         report.cost = try report.cost.adding(cost)
+        report.inputTokens = try ReplayReport.Group.sum(report.inputTokens, input, "input_tokens")
+        report.cachedInputTokens = try ReplayReport.Group.sum(report.cachedInputTokens, cached, "cached_input_tokens")
         var g = report.byModel[model.rawValue, default: .init()]
         g.tasks += 1
-        try g.add(cost: cost, input: input, output: output)
+        try g.add(cost: cost, input: input, cached: cached, output: output)
         report.byModel[model.rawValue] = g
         for (key, isDay) in [(day, true), (month, false)] {
             var w = (isDay ? days[key] : months[key]) ?? .init(key: key)
@@ -199,8 +210,24 @@ struct ReplayState {
         }
     }
 
-    mutating func finish() -> ReplayReport {
+    /// The cached prompt tokens of a task's calls: its own `cached_input_tokens`, else the what-if share's, else none.
+    func cachedTokens(for t: WorkloadTask) -> Int? {
+        t.cachedInputTokens ?? engine.configuration.cacheHitShare.map { $0.cachedTokens(of: t.inputTokens) }
+    }
+
+    /// A call's billable parts: the prompt less its cache reads at the input price, the reads at the cached price.
+    static func billable(_ t: WorkloadTask, cached: Int?, output: Int) -> BillableUsage {
+        let read = min(max(0, cached ?? 0), t.inputTokens)
+        return BillableUsage(inputTokens: t.inputTokens - read, cacheReadTokens: read, outputTokens: output)
+    }
+
+    mutating func finish() throws -> ReplayReport {
         let c = engine.configuration
+        // Priced as the audit prices it (ModelCatalog.cacheSavings), so a replay's report and its ledger's audit agree.
+        var byModel: [ModelID: Int] = [:]
+        for (id, g) in report.byModel where g.cachedInputTokens > 0 { byModel[ModelID(id)] = g.cachedInputTokens }
+        report.cacheSaved = try engine.selector.catalog.cacheSavings(cachedTokens: byModel)
+        report.cacheHitShare = c.cacheHitShare
         report.days = days.values.sorted { $0.key < $1.key }.map { var w = $0; w.limit = c.limits.daily; return w }
         report.months = months.values.sorted { $0.key < $1.key }.map { var w = $0; w.limit = c.limits.monthly; return w }
         report.overheadP50Nanos = Int64(histogram.valueAtPercentile(50))
@@ -218,16 +245,17 @@ struct ReplayState {
 }
 
 extension ReplayReport.Group {
-    /// Adds a settled call's cost and tokens, checked.
+    /// Adds a settled call's cost and tokens (`cached`: its prompt tokens read from the cache), checked.
     /// - Throws: ``ModelSelection/MoneyError`` when the cost total overflows; ``ReplayError`` (``ReplayError/Code/overflow``)
     ///   when a token total does.
-    mutating func add(cost: MicroDollars, input: Int, output: Int) throws {
+    mutating func add(cost: MicroDollars, input: Int, cached: Int = 0, output: Int) throws {
         self.cost = try self.cost.adding(cost)
         inputTokens = try Self.sum(inputTokens, input, "input_tokens")
+        cachedInputTokens = try Self.sum(cachedInputTokens, cached, "cached_input_tokens")
         outputTokens = try Self.sum(outputTokens, output, "output_tokens")
     }
 
-    private static func sum(_ a: Int, _ b: Int, _ field: String) throws(ReplayError) -> Int {
+    static func sum(_ a: Int, _ b: Int, _ field: String) throws(ReplayError) -> Int {
         let (v, o) = a.addingReportingOverflow(b)
         guard !o else { throw ReplayError(.overflow, "the replay's total of \(field) passes \(Int.max)", field: field) }
         return v

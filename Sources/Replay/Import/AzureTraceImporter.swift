@@ -220,6 +220,7 @@ public struct AzureTraceImporter: AsyncSequence, Sendable {
                 }
                 ts = shifted.partialValue
             }
+            // No cached_input_tokens: the trace records no cache hits (a replay may assume some with a CacheHitShare).
             return WorkloadTask(
                 epochNanoseconds: ts, id: "azure-\(summary.tasks)", complexity: configuration.mix.draw(using: &generator),
                 inputTokens: row.input, outputTokens: row.output, tags: ["source": source])

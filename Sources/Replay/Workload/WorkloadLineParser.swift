@@ -13,13 +13,14 @@ struct WorkloadLineParser {
     var i = 0
 
     enum Key: Int {
-        case ts, id, task, complexity, inputTokens, outputTokens, maxOutputTokens, tags, outcomes, unknown
+        case ts, id, task, complexity, inputTokens, outputTokens, maxOutputTokens, tags, outcomes, cachedInputTokens, unknown
 
         static let names: [(Key, [UInt8])] = [
             (.ts, Array("ts".utf8)), (.id, Array("id".utf8)), (.task, Array("task".utf8)),
             (.complexity, Array("complexity".utf8)), (.inputTokens, Array("input_tokens".utf8)),
             (.outputTokens, Array("output_tokens".utf8)), (.maxOutputTokens, Array("max_output_tokens".utf8)),
             (.tags, Array("tags".utf8)), (.outcomes, Array("outcomes".utf8)),
+            (.cachedInputTokens, Array("cached_input_tokens".utf8)),
         ]
 
         var name: String {
@@ -33,6 +34,7 @@ struct WorkloadLineParser {
             case .maxOutputTokens: "max_output_tokens"
             case .tags: "tags"
             case .outcomes: "outcomes"
+            case .cachedInputTokens: "cached_input_tokens"
             case .unknown: "?"
             }
         }
@@ -73,6 +75,7 @@ struct WorkloadLineParser {
         var input: Int?
         var output: Int?
         var maxOutput: Int?
+        var cached: Int?
         var tags: [String: String] = [:]
         var outcomes: [ModelID: WorkloadTask.Outcome] = [:]
         var seen: UInt16 = 0
@@ -107,6 +110,8 @@ struct WorkloadLineParser {
                 case .outputTokens: output = try parseTokens(key, minimum: 0)
                 case .maxOutputTokens:
                     if consumeNull() { maxOutput = nil } else { maxOutput = try parseTokens(key, minimum: 1) }
+                case .cachedInputTokens:
+                    if consumeNull() { cached = nil } else { cached = try parseTokens(key, minimum: 0) }
                 case .tags: tags = try parseTags()
                 case .outcomes: outcomes = try parseOutcomes()
                 case .unknown: try skipValue(field: key)
@@ -139,6 +144,9 @@ struct WorkloadLineParser {
                 .missingField, "a task needs 'task' or 'complexity' (or both)", file: file, line: line,
                 field: "complexity")
         }
+        if let cached, cached > input {
+            throw invalid(.cachedInputTokens, "must be at most input_tokens (\(input)), got \(cached)")
+        }
         if let maxOutput, maxOutput < output {
             throw invalid(.maxOutputTokens, "must be at least output_tokens (\(output)), got \(maxOutput)")
         }
@@ -149,7 +157,7 @@ struct WorkloadLineParser {
         }
         return WorkloadTask(
             epochNanoseconds: ts, id: id, task: task, complexity: complexity, inputTokens: input,
-            outputTokens: output, maxOutputTokens: maxOutput, tags: tags, outcomes: outcomes)
+            outputTokens: output, maxOutputTokens: maxOutput, tags: tags, outcomes: outcomes, cachedInputTokens: cached)
     }
 
     // MARK: - Fields
@@ -232,63 +240,6 @@ struct WorkloadLineParser {
         }
         guard value <= Self.maxTokens else { throw invalid(key, "must be at most \(Self.maxTokens), got \(value)") }
         return value
-    }
-
-    mutating func parseTags() throws(ReplayError) -> [String: String] {
-        if consumeNull() { return [:] }
-        let start = i
-        guard peek() == UInt8(ascii: "{") else {
-            try skipValue(field: .tags)
-            throw invalid(.tags, "must be an object of strings, got \(quoteRaw(from: start))")
-        }
-        var tags: [String: String] = [:]
-        try forEachMember(field: .tags, naming: "a tag name") { (p, name) throws(ReplayError) in
-            let valueStart = p.i
-            guard p.peek() == UInt8(ascii: "\"") else {
-                try p.skipValue(field: .tags)
-                throw p.invalid(.tags, "tag '\(name)' must be a string, got \(p.quoteRaw(from: valueStart))")
-            }
-            tags[name] = try p.parseString(field: .tags)
-        }
-        return tags
-    }
-
-    /// Reads the members of the JSON object at `i` (which must be `{`), calling `body` with each member's name once
-    /// `i` is at its value; `body` must consume the value.
-    /// - Parameters:
-    ///   - field: The field named in errors.
-    ///   - what: What a member's name is, for the error when one is missing (`a tag name`).
-    ///   - body: Reads one member's value.
-    mutating func forEachMember(
-        field: Key, naming what: String, _ body: (inout WorkloadLineParser, String) throws(ReplayError) -> Void
-    ) throws(ReplayError) {
-        i += 1
-        skipWhitespace()
-        if peek() == UInt8(ascii: "}") {
-            i += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw malformed("expected \(what)", field: field) }
-            let name = try parseString(field: field)
-            skipWhitespace()
-            guard peek() == UInt8(ascii: ":") else { throw malformed("expected ':'", field: field) }
-            i += 1
-            skipWhitespace()
-            try body(&self, name)
-            skipWhitespace()
-            let c = peek()
-            if c == UInt8(ascii: ",") {
-                i += 1
-                continue
-            }
-            if c == UInt8(ascii: "}") {
-                i += 1
-                return
-            }
-            throw malformed("expected ',' or '}'", field: field)
-        }
     }
 
     // MARK: - Lexing

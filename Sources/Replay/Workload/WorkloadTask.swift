@@ -14,8 +14,14 @@ public struct WorkloadTask: Sendable, Hashable {
     public var task: String?
     /// The tier, if recorded; otherwise the router resolves it from ``task``.
     public var complexity: Complexity?
-    /// Prompt tokens the call used (> 0).
+    /// Prompt tokens the call used (> 0), cache reads included.
     public var inputTokens: Int
+    /// Prompt tokens the provider served from its cache (`cached_input_tokens`, 0 … ``inputTokens``), if recorded.
+    ///
+    /// They are part of ``inputTokens``; a replay settles them at the model's cached price
+    /// (``ModelSelection/ModelInfo/cachedInputPerMillionTokens``). `nil` means not recorded: a replay then assumes no
+    /// cache hit unless it is given a ``CacheHitShare``.
+    public var cachedInputTokens: Int?
     /// Completion tokens the call produced (≥ 0).
     public var outputTokens: Int
     /// The `max_tokens` the call was sent with, if recorded (> 0).
@@ -37,16 +43,18 @@ public struct WorkloadTask: Sendable, Hashable {
     ///   - maxOutputTokens: The `max_tokens` of the call, if known.
     ///   - tags: String tags.
     ///   - outcomes: Per-model outcome labels.
+    ///   - cachedInputTokens: Prompt tokens served from the cache (0 … `inputTokens`), if recorded.
     public init(
         epochNanoseconds: Int64, id: String? = nil, task: String? = nil, complexity: Complexity? = nil,
         inputTokens: Int, outputTokens: Int, maxOutputTokens: Int? = nil, tags: [String: String] = [:],
-        outcomes: [ModelID: Outcome] = [:]
+        outcomes: [ModelID: Outcome] = [:], cachedInputTokens: Int? = nil
     ) {
         self.epochNanoseconds = epochNanoseconds
         self.id = id
         self.task = task
         self.complexity = complexity
         self.inputTokens = inputTokens
+        self.cachedInputTokens = cachedInputTokens
         self.outputTokens = outputTokens
         self.maxOutputTokens = maxOutputTokens
         self.tags = tags
@@ -64,16 +72,17 @@ public struct WorkloadTask: Sendable, Hashable {
     ///   - maxOutputTokens: The `max_tokens` of the call, if known.
     ///   - tags: String tags.
     ///   - outcomes: Per-model outcome labels.
+    ///   - cachedInputTokens: Prompt tokens served from the cache (0 … `inputTokens`), if recorded.
     public init(
         date: Date, id: String? = nil, task: String? = nil, complexity: Complexity? = nil,
         inputTokens: Int, outputTokens: Int, maxOutputTokens: Int? = nil, tags: [String: String] = [:],
-        outcomes: [ModelID: Outcome] = [:]
+        outcomes: [ModelID: Outcome] = [:], cachedInputTokens: Int? = nil
     ) {
         let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
         self.init(
             epochNanoseconds: Int64(micros) * 1_000, id: id, task: task, complexity: complexity,
             inputTokens: inputTokens, outputTokens: outputTokens, maxOutputTokens: maxOutputTokens, tags: tags,
-            outcomes: outcomes)
+            outcomes: outcomes, cachedInputTokens: cachedInputTokens)
     }
 
     /// The start time as a `Date` (sub-microsecond digits may be lost to `Double` precision).

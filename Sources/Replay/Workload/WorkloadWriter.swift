@@ -3,8 +3,9 @@ public import Foundation
 /// Writes tasks as native JSONL with a canonical form, so identical tasks always give identical bytes.
 ///
 /// Each line is one JSON object with keys in a fixed order — `ts`, `id`, `task`, `complexity`,
-/// `input_tokens`, `output_tokens`, `max_output_tokens`, `tags`, `outcomes` — absent optional fields left out, tags
-/// and outcome labels sorted by name (byte order; each label as `{"correct":…,"output_tokens":…}`), integers in plain decimal and `ts` in RFC 3339 UTC (see
+/// `input_tokens`, `cached_input_tokens`, `output_tokens`, `max_output_tokens`, `tags`, `outcomes` — absent optional
+/// fields left out, tags and outcome labels sorted by name (byte order; each label as
+/// `{"correct":…,"output_tokens":…}`), integers in plain decimal and `ts` in RFC 3339 UTC (see
 /// ``WorkloadTask/timestampString``). Strings escape only `"`, `\` and control characters; lines end with `\n`.
 public struct WorkloadWriter: Sendable {
     /// Bytes buffered before each write to the file.
@@ -51,6 +52,10 @@ public struct WorkloadWriter: Sendable {
         }
         out.append(contentsOf: #","input_tokens":"#.utf8)
         out.append(contentsOf: String(task.inputTokens).utf8)
+        if let cached = task.cachedInputTokens {
+            out.append(contentsOf: #","cached_input_tokens":"#.utf8)
+            out.append(contentsOf: String(cached).utf8)
+        }
         out.append(contentsOf: #","output_tokens":"#.utf8)
         out.append(contentsOf: String(task.outputTokens).utf8)
         if let maxOutput = task.maxOutputTokens {
