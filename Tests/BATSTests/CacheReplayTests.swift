@@ -122,6 +122,18 @@ struct CacheReplayTests {
         #expect(full.cacheSaved == .zero && !full.hasCache)
     }
 
+    @Test("a past ledger replays with the cache reads it recorded (--from-ledger)")
+    func fromLedger() throws {
+        let dir = try LedgerFixture.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (first, ledger) = try Self.replay([Self.task(cached: 100_000)], in: dir, name: "past.sqlite")
+        var source = LedgerWorkload(ledger: ledger)
+        let task = try #require(try source.next())
+        #expect(task.cachedInputTokens == 100_000 && task.inputTokens == 120_000)
+        let (again, _) = try Self.replay([task], in: dir, name: "again.sqlite")
+        #expect(again.cost == first.cost && again.cacheSaved == first.cacheSaved)
+    }
+
     @Test("a share applies only to tasks without their own cached_input_tokens, and is marked assumed")
     func shareFillsGaps() throws {
         let dir = try LedgerFixture.tempDir()
