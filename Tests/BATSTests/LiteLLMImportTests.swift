@@ -108,6 +108,8 @@ struct LiteLLMImportTests {
             (#"{"m": {"input_cost_per_token": 1e-6, "output_cost_per_token": -1e-6}}"#, "m", "output_cost_per_token must not be negative"),
             (#"{"m": {"input_cost_per_token": 1e-6, "cache_read_input_token_cost": true}}"#, "m", "must be a number, not a boolean"),
             (#"{"m": "#, "", "not valid JSON"),
+            (#"{"m": {"input_cost_per_token": 1e400}}"#, "m", "input_cost_per_token is a number out of range"),
+            (#"{"m": {"input_cost_per_token": 1e-300}}"#, "m", "input_cost_per_token is out of range"),
         ])
     func malformed(json: String, key: String, message: String) throws {
         let error = try #require(throws: PriceImportError.self) { try Self.map(json) }

@@ -83,8 +83,16 @@ public struct LiteLLMPriceMap: Sendable {
     ///   price is not a non-negative number; the error names the entry.
     public static func decode(_ data: Data, source: String) throws(PriceImportError) -> LiteLLMPriceMap {
         let root: LiteLLMValue
-        do { root = try JSONDecoder().decode(LiteLLMValue.self, from: data) } catch {
-            throw .malformedMap(source: source, key: "", message: "not valid JSON")
+        do { root = try JSONDecoder().decode(LiteLLMValue.self, from: data) } catch let DecodingError.typeMismatch(_, context)
+            where context.codingPath.count > 1
+        {
+            // Only a number beyond `Double`'s range (`1e400`) fails every alternative of `LiteLLMValue`.
+            let path = context.codingPath.map(\.stringValue)
+            throw .invalidPrice(source: source, key: path[0], message: "\(path.dropFirst().joined(separator: ".")) is a number out of range")
+        } catch {
+            var detail = ""
+            if case DecodingError.dataCorrupted(let context) = error { detail = " (\(context.debugDescription))" }
+            throw .malformedMap(source: source, key: "", message: "not valid JSON\(detail)")
         }
         guard case .object(let object) = root else {
             throw .malformedMap(source: source, key: "", message: "the top level must be a JSON object of model entries, not \(root.typeName)")
