@@ -142,6 +142,16 @@ struct LiteLLMImportTests {
         #expect(r.catalog.model("mistral-medium-3") == (try ModelCatalog.bundled()).model("mistral-medium-3"))
     }
 
+    @Test("an entry that would make the model invalid (its kept cache price above the new input) is reported, not imported")
+    func refusedModel() throws {
+        let map = try Self.map(#"{"deepseek-reasoner": {"input_cost_per_token": 1e-7, "output_cost_per_token": 1e-6}}"#)
+        let r = try LiteLLMImport(map: map, catalog: .bundled())
+        let r1 = try #require(r.results.first { $0.model == "deepseek-r1" })
+        #expect(!r1.imported && r.changes.isEmpty)
+        #expect(r1.problems.first?.contains("with entry 'deepseek-reasoner' the model would be refused: cached_input_per_mtok") == true, "\(r1.problems)")
+        #expect(r.catalog == (try ModelCatalog.bundled()))
+    }
+
     @Test("a mapping file naming an unknown model or entry, or not of strings, is an error naming it")
     func badMapping() throws {
         let map = try Self.map(#"{"x/y": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6}}"#)

@@ -13,7 +13,8 @@ public import Foundation
 /// Without a candidate the model is unmatched; keys that end in `/gateway_id` deeper down, such as
 /// `groq/moonshotai/kimi-k2-instruct`, are listed as hints. An entry is imported whole or not at all: one without both
 /// `input_cost_per_token` and `output_cost_per_token`, or with a mapped price it cannot use exactly, is reported and
-/// leaves the model's prices as they are. Prices the entry does not give (a cache price LiteLLM lacks) are kept.
+/// leaves the model's prices as they are, as does one that would make the model fail the catalog's checks (a kept
+/// cache price above a lower new input price). Prices the entry does not give (a cache price LiteLLM lacks) are kept.
 public struct LiteLLMImport: Sendable {
     /// How a model found its entry.
     public struct Rule: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -110,10 +111,27 @@ public struct LiteLLMImport: Sendable {
                 r.unknownFields = entry.unknownFields
                 r.problems = Self.problems(entry)
                 if r.problems.isEmpty, let input = entry.input, let output = entry.output {
-                    r.imported = true
+                    var updated = model
+                    updated.inputPerMillionTokens = input
+                    updated.outputPerMillionTokens = output
+                    updated.cachedInputPerMillionTokens = entry.cachedInput ?? model.cachedInputPerMillionTokens
+                    updated.cacheWritePerMillionTokens = entry.cacheWrite ?? model.cacheWritePerMillionTokens
+                    updated.perImage = entry.perImage ?? model.perImage
+                    updated.perRequest = entry.perRequest ?? model.perRequest
+                    // The model with its new prices must pass the catalog's checks on its own (a kept cache price
+                    // above a lower new input price, a price past the ceilings): if not, it is reported, not imported.
+                    do {
+                        _ = try ModelCatalog(models: [updated], marginPartsPerMillion: catalog.marginPartsPerMillion)
+                        r.imported = true
+                    } catch {
+                        let why = (error as? CatalogError).map { "\($0.field.replacingOccurrences(of: "models[0].", with: "")): \($0.message)" } ?? "\(error)"
+                        r.problems = ["with entry '\(entry.key)' the model would be refused: \(why)"]
+                    }
+                }
+                if r.imported {
                     let fields: [(String, MicroDollars?, MicroDollars?)] = [
-                        ("input_per_mtok", model.inputPerMillionTokens, input),
-                        ("output_per_mtok", model.outputPerMillionTokens, output),
+                        ("input_per_mtok", model.inputPerMillionTokens, entry.input),
+                        ("output_per_mtok", model.outputPerMillionTokens, entry.output),
                         ("cached_input_per_mtok", model.cachedInputPerMillionTokens, entry.cachedInput),
                         ("cache_write_per_mtok", model.cacheWritePerMillionTokens, entry.cacheWrite),
                         ("per_image", model.perImage, entry.perImage),
@@ -125,8 +143,8 @@ public struct LiteLLMImport: Sendable {
                             changes.append(PriceChange(model: model.id, field: field, current: current, litellm: new))
                         }
                     }
-                    model.inputPerMillionTokens = input
-                    model.outputPerMillionTokens = output
+                    model.inputPerMillionTokens = entry.input ?? model.inputPerMillionTokens
+                    model.outputPerMillionTokens = entry.output ?? model.outputPerMillionTokens
                     model.cachedInputPerMillionTokens = entry.cachedInput ?? model.cachedInputPerMillionTokens
                     model.cacheWritePerMillionTokens = entry.cacheWrite ?? model.cacheWritePerMillionTokens
                     model.perImage = entry.perImage ?? model.perImage
