@@ -8,10 +8,12 @@ extension BATSCommand.Prices.Import {
         static let configuration = CommandConfiguration(
             abstract: "Compare LiteLLM's price map (model_prices_and_context_window.json) with the catalog, price by price.",
             discussion: """
-                Each catalog model takes the entry named for it in --mapping, else the entry keyed by its gateway_id, \
-                else the one entry keyed provider/gateway_id (several providers: ambiguous, reported). Models without \
-                an entry, entries without an input or output price, and price fields the importer does not map are \
-                reported, never guessed. Nothing is written without --write; the bundled catalog is never modified.
+                Each catalog model takes the entry named for it in --mapping (JSON: catalog id → LiteLLM key), else \
+                the entries keyed gateway_id or provider/gateway_id: one, or several with the same prices, match; \
+                several that disagree are ambiguous and reported. Models without an entry, entries without an input or \
+                output price, and price fields the importer does not map are reported, never guessed. Prices are \
+                converted exactly ($/token to micro-dollars per million tokens, no rounding). Nothing is written \
+                without --write; the bundled catalog is never modified.
                 """)
 
         @Argument(help: ArgumentHelp("LiteLLM's price map (JSON).", valueName: "file"))

@@ -34,6 +34,33 @@ public struct LiteLLMPriceMap: Sendable {
         /// that disagree), sorted by field.
         public var unusableFields: [String: String]
 
+        /// Creates an entry with converted prices.
+        /// - Parameters:
+        ///   - key: The entry's key.
+        ///   - input: Input price per million tokens.
+        ///   - output: Output price per million tokens.
+        ///   - cachedInput: Cache-read price per million tokens.
+        ///   - cacheWrite: Cache-write price per million tokens.
+        ///   - perImage: Price per generated image.
+        ///   - perRequest: Fee per call.
+        ///   - unknownFields: Price-like fields not mapped.
+        ///   - unusableFields: Mapped fields that cannot be used, with why.
+        public init(
+            key: String, input: MicroDollars? = nil, output: MicroDollars? = nil, cachedInput: MicroDollars? = nil,
+            cacheWrite: MicroDollars? = nil, perImage: MicroDollars? = nil, perRequest: MicroDollars? = nil,
+            unknownFields: [String] = [], unusableFields: [String: String] = [:]
+        ) {
+            self.key = key
+            self.input = input
+            self.output = output
+            self.cachedInput = cachedInput
+            self.cacheWrite = cacheWrite
+            self.perImage = perImage
+            self.perRequest = perRequest
+            self.unknownFields = unknownFields
+            self.unusableFields = unusableFields
+        }
+
         /// Whether the entry has any price the importer maps.
         public var hasPrices: Bool {
             input != nil || output != nil || cachedInput != nil || cacheWrite != nil || perImage != nil || perRequest != nil
