@@ -8,7 +8,7 @@ extension BATSCommand {
     /// `bats prices`: the price catalog against what the gateway offers.
     struct Prices: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the price catalog against the gateway.", subcommands: [Check.self])
+            abstract: "Check the price catalog against the gateway, or import prices from LiteLLM's price map.", subcommands: [Check.self, Import.self])
 
         /// `bats prices check`.
         struct Check: AsyncParsableCommand {

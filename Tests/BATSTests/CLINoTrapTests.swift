@@ -104,6 +104,8 @@ struct CLINoTrapTests {
         try write("absurd.json", absurdPrices(input: "9000000000000"))
         try write("hugeprice.json", absurdPrices(input: "1e300"))
         try write("maxprice.json", absurdPrices(input: "1000000"))
+        try write("litellm-huge.json", #"{"deepseek-chat": {"input_cost_per_token": 1e400, "output_cost_per_token": 1e300}}"#)
+        try write("litellm-big.json", #"{"deepseek-chat": {"input_cost_per_token": 9e30, "output_cost_per_token": 1e-300}, "x": {"input_cost_per_token": 1e165}}"#)
         try write("trace.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,100,10\n")
         try write("trace-edges.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n1677-09-22 00:00:00,100,10\n2262-04-10 00:00:00,100,10\n")
         try write("trace-huge.csv", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,999999999999999999999999,10\n9999-12-31 00:00:00,1,1\n")
@@ -191,6 +193,12 @@ struct CLINoTrapTests {
         Case(arguments: ["models", "--prices", "absurd.json"]),
         Case(arguments: ["models", "--prices", "adir"]),
         Case(arguments: ["models", "--prices", "missing.json", "--format", "json"]),
+        // prices import litellm
+        Case(arguments: ["prices", "import", "litellm", "litellm-huge.json"]),
+        Case(arguments: ["prices", "import", "litellm", "litellm-big.json"], mayPass: true),
+        Case(arguments: ["prices", "import", "litellm", "adir"]),
+        Case(arguments: ["prices", "import", "litellm", "absurd.json", "--mapping", "absurd.json"]),
+        Case(arguments: ["prices", "import", "litellm", "litellm-big.json", "--write", "adir"]),
         // complete
         Case(arguments: ["complete", "--complexity", "simple", "--ledger", "c.sqlite", "--prices", "absurd.json", "hi"]),
         Case(arguments: ["complete", "--complexity", "simple", "--ledger", "adir", "hi"]),
