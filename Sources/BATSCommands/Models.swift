@@ -27,14 +27,7 @@ extension BATSCommand {
         func run() async throws {
             let settings = try deployment.load()
             if remote {
-                let config = settings.gateway()
-                try config.validate()
-                let models = try await withGatewayClient(configuration: config) { client in
-                    try await client.models(options: .init(timeout: .seconds(30)), logger: nil).data
-                }
-                // The client already redacts the key from model ids; printing goes through the same redactor again.
-                let redactor = SecretRedactor(secret: config.apiKey)
-                let ids = models.map { redactor.redact($0.id) }
+                let ids = try await Self.remoteIDs(settings.gateway())
                 if format == .json {
                     print(String(decoding: try JSONEncoder.sorted.encode(ids), as: UTF8.self))
                 } else {
@@ -75,6 +68,17 @@ extension BATSCommand {
             if m.perRequest > .zero { parts.append("+\(m.perRequest.formatted(decimals: 4))/request") }
             if let margin = m.marginPartsPerMillion { parts.append("margin \(Double(margin) / 10_000)%") }
             return parts.joined(separator: " ")
+        }
+
+        /// The ids the gateway lists (`GET /models`), the key redacted from them.
+        static func remoteIDs(_ config: GatewayClient.Configuration) async throws -> [String] {
+            try config.validate()
+            let models = try await withGatewayClient(configuration: config) { client in
+                try await client.models(options: .init(timeout: .seconds(30)), logger: nil).data
+            }
+            // The client already redacts the key from model ids; printing goes through the same redactor again.
+            let redactor = SecretRedactor(secret: config.apiKey)
+            return models.map { redactor.redact($0.id) }
         }
 
         func catalogJSON(_ c: ModelCatalog) -> String {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Gateway
 import GatewayHTTP
 import ModelSelection
 
@@ -36,12 +35,7 @@ extension BATSCommand {
                 let settings = try deployment.load()
                 let selector = try settings.selector(prices: prices)
                 let config = settings.gateway()
-                try config.validate()
-                let listed = try await withGatewayClient(configuration: config) { client in
-                    try await client.models(options: .init(timeout: .seconds(30)), logger: nil).data
-                }
-                let redactor = SecretRedactor(secret: config.apiKey)
-                let check = CatalogCheck(selector: selector, gatewayIDs: listed.map { redactor.redact($0.id) })
+                let check = CatalogCheck(selector: selector, gatewayIDs: try await Models.remoteIDs(config))
                 print(format == .json ? Self.json(check, selector.catalog) : Self.table(check, selector.catalog, base: config.baseURL))
                 if !check.isUsable { throw ExitCode(1) }
             }
